@@ -1,0 +1,61 @@
+"""The backend's Sanic application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+from sqlalchemy import text
+
+from backend import open311, staff
+from backend.catalogue import load_catalogue
+from backend.config import Settings, load_settings
+from backend.context import AppContext, context
+from backend.db import create_engine
+from backend.errors import install_error_handlers
+from backend.wilayah import load_wilayah
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, name: str = "lapor-backend") -> Sanic:
+    settings = settings or load_settings()
+    # Read the data files now, so a broken services.yml stops start-up with
+    # its message instead of failing the first request.
+    catalogue = load_catalogue(settings.services_file)
+    wilayah = load_wilayah(settings.gazetteer_file)
+    app = Sanic(name)
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.blueprint(open311.bp)
+    app.blueprint(staff.bp)
+    app.add_route(health, "/health", methods=["GET"])
+    install_error_handlers(app)
+
+    @app.before_server_start
+    async def _connect(app: Sanic, _loop: object) -> None:
+        # Engines bind to the running loop: never create them at import time.
+        app.ctx.backend = AppContext(
+            settings, catalogue, wilayah, create_engine(settings.database_url)
+        )
+        if settings.api_key_is_default:
+            logger.warning("OPEN311_API_KEY is not set: using the development key")
+
+    @app.after_server_stop
+    async def _disconnect(app: Sanic, _loop: object) -> None:
+        await app.ctx.backend.engine.dispose()
+
+    return app
+
+
+async def health(request: Request) -> HTTPResponse:
+    """Readiness: answers 200 only when the database answers."""
+    ctx = context(request)
+    try:
+        async with ctx.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means "not ready"
+        logger.error("health check: database unreachable: %s", exc)
+        return json({"status": "unavailable", "database": "unreachable"}, status=503)
+    return json({"status": "ok", "database": "ok"})

@@ -1,0 +1,79 @@
+"""Backend settings, read once from the environment.
+
+Module-level defaults make `make run` work with nothing configured; production
+(`APP_ENV=production`) must name its secrets explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'lapor.sqlite3'}"
+DEFAULT_SERVICES_FILE = REPO_ROOT / "data" / "services.yml"
+DEFAULT_GAZETTEER_FILE = REPO_ROOT / "data" / "gazetteer" / "kota_kediri_wilayah.geojson"
+DEFAULT_MEDIA_DIR = REPO_ROOT / "var" / "media"
+# Named in the README; only ever used outside production.
+DEVELOPMENT_API_KEY = "dev-open311-key"
+DEFAULT_JURISDICTION_ID = "kedirikota.go.id"
+DEFAULT_PORT = 8000
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable backend."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    open311_api_key: str = DEVELOPMENT_API_KEY
+    api_key_is_default: bool = True
+    production: bool = False
+    jurisdiction_id: str = DEFAULT_JURISDICTION_ID
+    services_file: Path = DEFAULT_SERVICES_FILE
+    gazetteer_file: Path = DEFAULT_GAZETTEER_FILE
+    host: str = "0.0.0.0"
+    port: int = DEFAULT_PORT
+    workers: int = 1
+    # Tickets one account (a chat sender) may create per rolling hour; 0 = no limit.
+    max_tickets_per_hour: int = 5
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    production = env.get("APP_ENV", "development").lower() == "production"
+    api_key = env.get("OPEN311_API_KEY", "").strip()
+    if production and not api_key:
+        raise ConfigError(
+            "OPEN311_API_KEY is not set: production refuses to start with the development key"
+        )
+    database_url = env.get("DATABASE_URL", "").strip()
+    if production and not database_url:
+        raise ConfigError("DATABASE_URL is not set: production needs its PostgreSQL URL")
+    return Settings(
+        database_url=database_url or DEFAULT_DATABASE_URL,
+        open311_api_key=api_key or DEVELOPMENT_API_KEY,
+        api_key_is_default=not api_key,
+        production=production,
+        jurisdiction_id=env.get("OPEN311_JURISDICTION_ID", DEFAULT_JURISDICTION_ID),
+        services_file=Path(env.get("SERVICES_FILE", str(DEFAULT_SERVICES_FILE))),
+        gazetteer_file=Path(env.get("GAZETTEER_FILE", str(DEFAULT_GAZETTEER_FILE))),
+        host=env.get("BACKEND_HOST", "0.0.0.0"),
+        port=_int(env, "BACKEND_PORT", DEFAULT_PORT),
+        workers=_int(env, "BACKEND_WORKERS", 1),
+        max_tickets_per_hour=_int(env, "MAX_TICKETS_PER_HOUR", 5),
+    )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None

@@ -1,0 +1,35 @@
+"""Engines and URLs: one DATABASE_URL drives the async app and sync Alembic."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg2"}
+
+
+def async_url(url: str) -> str:
+    return _with_driver(url, ASYNC_DRIVERS)
+
+
+def sync_url(url: str) -> str:
+    return _with_driver(url, SYNC_DRIVERS)
+
+
+def _with_driver(url: str, drivers: dict[str, str]) -> str:
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "postgres":  # Heroku-style URLs
+        backend = "postgresql"
+    if backend not in drivers:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+    return str(parsed.set(drivername=drivers[backend]))
+
+
+def create_engine(url: str) -> AsyncEngine:
+    target = async_url(url)
+    if target.startswith("sqlite"):
+        # SQLite allows one writer: wait for the lock instead of failing at once.
+        return create_async_engine(target, connect_args={"timeout": 30})
+    return create_async_engine(target, pool_pre_ping=True, pool_size=10, max_overflow=10)

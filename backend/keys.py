@@ -1,0 +1,64 @@
+"""Department API keys: issued once, stored hashed, checked per request."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backend.tables import department_keys
+from backend.timeutil import utcnow
+
+# Holders of a key for this pseudo-department may change any ticket.
+ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Holder:
+    department: str
+    label: str | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.department == ADMIN
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+async def issue_key(
+    engine: AsyncEngine, department: str, label: str | None = None, key: str | None = None
+) -> str:
+    """Store a new key for the department and return it (shown only this once)."""
+    key = key or f"{department}-{secrets.token_urlsafe(24)}"
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(department_keys).values(
+                department_code=department,
+                key_hash=hash_key(key),
+                label=label,
+                created_at=utcnow(),
+            )
+        )
+    return key
+
+
+async def holder_of(engine: AsyncEngine, key: str) -> Holder | None:
+    if not key:
+        return None
+    statement = select(department_keys.c.department_code, department_keys.c.label).where(
+        department_keys.c.key_hash == hash_key(key), department_keys.c.revoked_at.is_(None)
+    )
+    async with engine.connect() as conn:
+        row = (await conn.execute(statement)).first()
+    return Holder(department=row.department_code, label=row.label) if row else None
+
+
+async def key_exists(engine: AsyncEngine, key: str) -> bool:
+    async with engine.connect() as conn:
+        statement = select(department_keys.c.id).where(department_keys.c.key_hash == hash_key(key))
+        return (await conn.execute(statement)).first() is not None

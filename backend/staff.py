@@ -1,0 +1,100 @@
+"""The department staff API: change a ticket's workflow status, read its history.
+
+Authenticated with a department key in the `X-API-Key` header; a department
+may only move its own tickets (the `admin` key may move any).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+
+from backend import keys, serialize, tickets
+from backend.context import AppContext, context
+from backend.errors import Open311Error
+from backend.workflow import TransitionError
+
+bp = Blueprint("staff", url_prefix="/api/v1")
+
+MAX_NOTE = 2000
+MAX_ACTOR = 100
+
+
+@bp.post("/requests/<service_request_id>/status")
+async def change_status(request: Request, service_request_id: str) -> HTTPResponse:
+    ctx = context(request)
+    holder = await _holder(request, ctx)
+    body = _json_body(request)
+    status = body.get("status")
+    note = body.get("note")
+    actor = body.get("actor") or holder.label or holder.department
+    problems = []
+    if not isinstance(status, str) or not status:
+        problems.append("status is required")
+    if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
+        problems.append(f"note must be text of at most {MAX_NOTE} characters")
+    if not isinstance(actor, str) or len(actor) > MAX_ACTOR:
+        problems.append(f"actor must be text of at most {MAX_ACTOR} characters")
+    if problems:
+        raise Open311Error(400, problems)
+    try:
+        ticket = await tickets.change_status(
+            ctx.engine,
+            service_request_id,
+            str(status),
+            note=note,
+            actor=f"{actor} ({holder.department})",
+            department=None if holder.is_admin else holder.department,
+        )
+    except tickets.TicketNotFound:
+        raise Open311Error.one(
+            404, f"service_request_id {service_request_id!r} not found"
+        ) from None
+    except tickets.NotYourTicket:
+        raise Open311Error.one(403, f"{service_request_id} belongs to another department") from None
+    except TransitionError as exc:
+        raise Open311Error.one(400, str(exc)) from None
+    return json(await _with_history(ctx, ticket))
+
+
+@bp.get("/requests/<service_request_id>")
+async def ticket_with_history(request: Request, service_request_id: str) -> HTTPResponse:
+    ctx = context(request)
+    holder = await _holder(request, ctx)
+    ticket = await tickets.get_ticket(ctx.engine, service_request_id)
+    if ticket is None:
+        raise Open311Error.one(404, f"service_request_id {service_request_id!r} not found")
+    if not holder.is_admin and ticket.agency_responsible != holder.department:
+        raise Open311Error.one(403, f"{service_request_id} belongs to another department")
+    return json(await _with_history(ctx, ticket))
+
+
+async def _holder(request: Request, ctx: AppContext) -> keys.Holder:
+    given = (request.headers.get("x-api-key") or "").strip()
+    if not given:
+        raise Open311Error.one(403, "X-API-Key header with a department key is required")
+    holder = await keys.holder_of(ctx.engine, given)
+    if holder is None:
+        raise Open311Error.one(403, "X-API-Key is not a valid department key")
+    return holder
+
+
+def _json_body(request: Request) -> Dict[str, Any]:
+    try:
+        body = request.json
+    except Exception:  # Sanic raises InvalidUsage with its own text
+        body = None
+    if not isinstance(body, dict):
+        raise Open311Error.one(
+            400, 'send a JSON object, e.g. {"status": "diproses", "note": "..."}'
+        )
+    return body
+
+
+async def _with_history(ctx: AppContext, ticket: tickets.Ticket) -> Dict[str, Any]:
+    view = serialize.ticket(ticket, ctx.catalogue, ctx.wilayah)
+    view["history"] = [serialize.event(e) for e in await tickets.history(ctx.engine, ticket.id)]
+    return view

@@ -1,0 +1,84 @@
+"""Database schema (SQLAlchemy Core). Alembic migrations create and change it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # Human-friendly Open311 service_request_id, e.g. KDR-2026-000123.
+    Column("service_request_id", String(32), nullable=False, unique=True),
+    Column("service_code", String(64), nullable=False, index=True),
+    Column("agency_responsible", String(64), nullable=False, index=True),
+    Column("description", Text, nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # Open311: open/closed
+    Column("workflow_status", String(16), nullable=False),
+    Column("status_notes", Text),
+    Column("address", Text),
+    Column("address_id", String(128)),
+    Column("lat", Float),
+    Column("long", Float),
+    Column("kelurahan_code", String(16), index=True),
+    Column("media_urls", JSON, nullable=False),
+    Column("attributes", JSON, nullable=False),
+    # Reporter: personal data, never returned by the public API.
+    Column("channel", String(32), nullable=False),
+    Column("account_id", String(128), index=True),
+    Column("phone", String(32)),
+    Column("email", String(254)),
+    Column("first_name", String(128)),
+    Column("last_name", String(128)),
+    Column("device_id", String(128)),
+    Column("idempotency_key", String(255), unique=True),
+    Column("request_fingerprint", String(64)),
+    Column("requested_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("expected_at", DateTime(timezone=True), nullable=False),
+)
+
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("workflow_status", String(16), nullable=False),
+    Column("note", Text),
+    Column("actor", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
+)
+
+department_keys = Table(
+    "department_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("department_code", String(64), nullable=False),
+    # sha256 of the key: a leaked database does not leak usable keys.
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("label", String(128)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)

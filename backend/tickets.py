@@ -1,0 +1,319 @@
+"""Ticket storage: create (idempotently), find, and move through the workflow."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Dict, List, Sequence, Tuple
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from backend import workflow
+from backend.catalogue import Service
+from backend.tables import ticket_events, tickets
+from backend.timeutil import WIB, aware, utcnow
+
+ID_PREFIX = "KDR"
+MAX_RESULTS = 1000
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before for a different request."""
+
+
+class TicketNotFound(LookupError):
+    pass
+
+
+class NotYourTicket(PermissionError):
+    pass
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    service: Service
+    description: str
+    channel: str = "open311"
+    address: str | None = None
+    address_id: str | None = None
+    lat: float | None = None
+    long: float | None = None
+    kelurahan_code: str | None = None
+    media_urls: Tuple[str, ...] = ()
+    attributes: Dict[str, Any] = field(default_factory=dict)
+    account_id: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    device_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    service_request_id: str
+    service_code: str
+    agency_responsible: str
+    description: str
+    status: str
+    workflow_status: str
+    status_notes: str | None
+    address: str | None
+    address_id: str | None
+    lat: float | None
+    long: float | None
+    kelurahan_code: str | None
+    media_urls: List[str]
+    attributes: Dict[str, Any]
+    channel: str
+    account_id: str | None
+    phone: str | None
+    requested_at: datetime
+    updated_at: datetime
+    expected_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Row) -> Ticket:
+        data = row._mapping
+        return cls(
+            **{name: data[name] for name in cls.__dataclass_fields__ if not name.endswith("_at")},
+            requested_at=aware(data["requested_at"]),
+            updated_at=aware(data["updated_at"]),
+            expected_at=aware(data["expected_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class Event:
+    workflow_status: str
+    note: str | None
+    actor: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Created:
+    ticket: Ticket
+    replayed: bool  # True when an earlier request with the same key made it
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    service_request_ids: Sequence[str] = ()
+    service_codes: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    account_id: str | None = None
+    limit: int = MAX_RESULTS
+
+
+async def create_ticket(
+    engine: AsyncEngine,
+    new: NewTicket,
+    *,
+    idempotency_key: str | None = None,
+    fingerprint: str | None = None,
+    now: datetime | None = None,
+) -> Created:
+    earlier = await find_replay(engine, idempotency_key, fingerprint)
+    if earlier:
+        return Created(earlier, replayed=True)
+    try:
+        async with engine.begin() as conn:
+            ticket = await _insert(conn, new, idempotency_key, fingerprint, now or utcnow())
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer with its ticket.
+        earlier = await find_replay(engine, idempotency_key, fingerprint)
+        if earlier:
+            return Created(earlier, replayed=True)
+        raise
+    return Created(ticket, replayed=False)
+
+
+async def _insert(
+    conn: AsyncConnection,
+    new: NewTicket,
+    idempotency_key: str | None,
+    fingerprint: str | None,
+    now: datetime,
+) -> Ticket:
+    values = {
+        "service_request_id": f"pending-{uuid.uuid4().hex[:24]}",
+        "service_code": new.service.code,
+        "agency_responsible": new.service.department.code,
+        "description": new.description,
+        "status": workflow.OPEN311_STATUS[workflow.RECEIVED],
+        "workflow_status": workflow.RECEIVED,
+        "status_notes": None,
+        "address": new.address,
+        "address_id": new.address_id,
+        "lat": new.lat,
+        "long": new.long,
+        "kelurahan_code": new.kelurahan_code,
+        "media_urls": list(new.media_urls),
+        "attributes": dict(new.attributes),
+        "channel": new.channel,
+        "account_id": new.account_id,
+        "phone": new.phone,
+        "email": new.email,
+        "first_name": new.first_name,
+        "last_name": new.last_name,
+        "device_id": new.device_id,
+        "idempotency_key": idempotency_key,
+        "request_fingerprint": fingerprint,
+        "requested_at": now,
+        "updated_at": now,
+        "expected_at": now + timedelta(days=new.service.sla_days),
+    }
+    result = await conn.execute(insert(tickets).values(values))
+    ticket_id = int(result.inserted_primary_key[0])
+    # The readable number comes from the primary key, so it needs no sequence
+    # table and stays unique across replicas.
+    readable = f"{ID_PREFIX}-{now.astimezone(WIB).year}-{ticket_id:06d}"
+    await conn.execute(
+        update(tickets).where(tickets.c.id == ticket_id).values(service_request_id=readable)
+    )
+    await _record(conn, ticket_id, workflow.RECEIVED, None, f"pelapor ({new.channel})", now)
+    row = (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).one()
+    return Ticket.from_row(row)
+
+
+async def find_replay(
+    engine: AsyncEngine, key: str | None, fingerprint: str | None
+) -> Ticket | None:
+    """The ticket an earlier request with this key created; raises on a different request."""
+    if not key:
+        return None
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(tickets).where(tickets.c.idempotency_key == key))).first()
+    if row is None:
+        return None
+    if row._mapping["request_fingerprint"] != fingerprint:
+        raise IdempotencyConflict(key)
+    return Ticket.from_row(row)
+
+
+async def get_ticket(engine: AsyncEngine, service_request_id: str) -> Ticket | None:
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                select(tickets).where(tickets.c.service_request_id == service_request_id)
+            )
+        ).first()
+    return Ticket.from_row(row) if row else None
+
+
+async def find_tickets(engine: AsyncEngine, query: TicketQuery) -> List[Ticket]:
+    statement = select(tickets).order_by(tickets.c.requested_at.desc(), tickets.c.id.desc())
+    if query.service_request_ids:
+        # Open311: a list of ids overrides every other filter.
+        statement = statement.where(tickets.c.service_request_id.in_(query.service_request_ids))
+    else:
+        if query.service_codes:
+            statement = statement.where(tickets.c.service_code.in_(query.service_codes))
+        if query.statuses:
+            statement = statement.where(tickets.c.status.in_(query.statuses))
+        if query.start:
+            statement = statement.where(tickets.c.requested_at >= query.start)
+        if query.end:
+            statement = statement.where(tickets.c.requested_at <= query.end)
+        if query.account_id:
+            statement = statement.where(tickets.c.account_id == query.account_id)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(statement.limit(query.limit))).all()
+    return [Ticket.from_row(row) for row in rows]
+
+
+async def count_since(engine: AsyncEngine, account_id: str, since: datetime) -> int:
+    statement = select(func.count()).where(
+        tickets.c.account_id == account_id, tickets.c.requested_at >= since
+    )
+    async with engine.connect() as conn:
+        return int((await conn.execute(statement)).scalar_one())
+
+
+async def change_status(
+    engine: AsyncEngine,
+    service_request_id: str,
+    new_status: str,
+    *,
+    note: str | None,
+    actor: str,
+    department: str | None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Move a ticket; `department` None means an administrator (any ticket)."""
+    when = now or utcnow()
+    async with engine.begin() as conn:
+        # FOR UPDATE serialises concurrent changes on PostgreSQL (SQLite has a
+        # single writer anyway and ignores it).
+        row = (
+            await conn.execute(
+                select(tickets)
+                .where(tickets.c.service_request_id == service_request_id)
+                .with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise TicketNotFound(service_request_id)
+        current = Ticket.from_row(row)
+        if department is not None and current.agency_responsible != department:
+            raise NotYourTicket(service_request_id)
+        workflow.check_transition(current.workflow_status, new_status, note)
+        await conn.execute(
+            update(tickets)
+            .where(tickets.c.id == current.id)
+            .values(
+                workflow_status=new_status,
+                status=workflow.OPEN311_STATUS[new_status],
+                status_notes=(note or "").strip() or current.status_notes,
+                updated_at=when,
+            )
+        )
+        await _record(conn, current.id, new_status, note, actor, when)
+        updated = (await conn.execute(select(tickets).where(tickets.c.id == current.id))).one()
+    return Ticket.from_row(updated)
+
+
+async def history(engine: AsyncEngine, ticket_id: int) -> List[Event]:
+    statement = (
+        select(ticket_events)
+        .where(ticket_events.c.ticket_id == ticket_id)
+        .order_by(ticket_events.c.id)
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(statement)).all()
+    return [
+        Event(
+            workflow_status=r.workflow_status,
+            note=r.note,
+            actor=r.actor,
+            created_at=aware(r.created_at),
+        )
+        for r in rows
+    ]
+
+
+async def _record(
+    conn: AsyncConnection,
+    ticket_id: int,
+    status: str,
+    note: str | None,
+    actor: str,
+    when: datetime,
+) -> None:
+    await conn.execute(
+        insert(ticket_events).values(
+            ticket_id=ticket_id,
+            workflow_status=status,
+            note=(note or "").strip() or None,
+            actor=actor,
+            created_at=when,
+        )
+    )

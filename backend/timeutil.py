@@ -1,0 +1,29 @@
+"""Time in the city's zone. Stored in UTC; shown in WIB (UTC+7, no DST)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def isoformat(value: datetime | None) -> str | None:
+    return aware(value).astimezone(WIB).isoformat(timespec="seconds") if value else None
+
+
+def parse_iso(text: str) -> datetime:
+    """ISO-8601; a value without an offset is read as WIB. Raises ValueError."""
+    cleaned = text.strip()
+    if cleaned.endswith(("Z", "z")):
+        cleaned = cleaned[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(cleaned)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=WIB)

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Train the Rasa model unless one already matches the current inputs.
+# --force trains anyway.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+model=$(scripts/model-name.sh)
+if [ -f "$model" ] && [ "${1:-}" != "--force" ]; then
+  echo "model up to date: $model"
+  exit 0
+fi
+name=$(basename "$model" .tar.gz)
+echo "training $model (takes a few minutes on 2 cores)"
+start=$(date +%s)
+.venv/bin/rasa train --config bot/config.yml --domain bot/domain \
+  --data data/nlu data/dialogue --out models --fixed-model-name "$name"
+echo "trained $model in $(( $(date +%s) - start ))s"

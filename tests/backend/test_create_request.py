@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from sanic import Sanic
+
+from tests.backend.helpers import (
+    OUTSIDE,
+    SETONOGEDONG,
+    count_rows,
+    post_request,
+    valid_form,
+)
+
+
+async def test_creates_ticket_with_readable_id_and_sla(app: Sanic, database_url: str) -> None:
+    status, body = await post_request(app, valid_form())
+    assert status == 201
+    (created,) = body
+    assert re.fullmatch(r"KDR-\d{4}-\d{6}", created["service_request_id"])
+    assert created["agency_responsible"] == "Dinas Perhubungan"
+    assert "Dinas Perhubungan" in created["service_notice"]
+    expected = datetime.fromisoformat(created["expected_datetime"])
+    assert expected.utcoffset() == timedelta(hours=7)
+    # street_light has a 3-day SLA.
+    assert (
+        timedelta(days=2, hours=23) < expected - datetime.now(expected.tzinfo) <= timedelta(days=3)
+    )
+    assert count_rows(database_url) == (1, 1)
+
+    _, response = await app.asgi_client.get(
+        f"/open311/v2/requests/{created['service_request_id']}.json"
+    )
+    (ticket,) = response.json
+    assert ticket["status"] == "open"
+    assert ticket["workflow_status"] == "diterima"
+    assert ticket["address"] == "Jl. Dhoho depan toko emas"
+    assert ticket["service_name"] == "Penerangan jalan umum dan lampu lalu lintas"
+
+
+async def test_coordinates_resolve_kelurahan(app: Sanic) -> None:
+    lat, lon = SETONOGEDONG
+    form = valid_form(lat=lat, long=lon, address_string=None)
+    status, body = await post_request(app, form)
+    assert status == 201
+    _, response = await app.asgi_client.get(
+        f"/open311/v2/requests/{body[0]['service_request_id']}.json"
+    )
+    ticket = response.json[0]
+    assert (ticket["lat"], ticket["long"]) == (lat, lon)
+    assert ticket["kelurahan_code"] == "35.71.02.1009"
+    assert ticket["kelurahan"] == "Setonogedong"
+
+
+async def test_explicit_kelurahan_code_and_attributes_and_media(app: Sanic) -> None:
+    form = valid_form(
+        service_code="social_aid",
+        kelurahan_code="35.71.01.1001",
+        **{"attribute[program]": "pkh"},
+        media_url=["https://media.example/a.jpg", "https://media.example/b.jpg"],
+    )
+    status, body = await post_request(app, form)
+    assert status == 201
+    _, response = await app.asgi_client.get(
+        f"/open311/v2/requests/{body[0]['service_request_id']}.json"
+    )
+    ticket = response.json[0]
+    assert ticket["kelurahan"] == "Bandar Lor"
+    assert ticket["media_url"] == "https://media.example/a.jpg"
+    assert ticket["media_urls"] == ["https://media.example/a.jpg", "https://media.example/b.jpg"]
+    assert ticket["agency_code"] == "dinsos"
+
+
+async def test_public_view_hides_reporter(app: Sanic) -> None:
+    form = valid_form(
+        phone="+6281234567890",
+        email="warga@example.id",
+        first_name="Siti",
+        account_id="whatsapp:abc",
+        channel="whatsapp",
+    )
+    _, body = await post_request(app, form)
+    _, response = await app.asgi_client.get(
+        f"/open311/v2/requests/{body[0]['service_request_id']}.json"
+    )
+    text = response.body.decode()
+    for secret in ("6281234567890", "warga@example.id", "Siti", "whatsapp:abc"):
+        assert secret not in text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"api_key": None}, "api_key is required to create a service request"),
+        ({"api_key": "wrong"}, "api_key is not valid"),
+    ],
+)
+async def test_api_key_is_required(app: Sanic, database_url: str, overrides, problem) -> None:
+    status, body = await post_request(app, valid_form(**overrides))
+    assert status == 403
+    assert body == [{"code": 403, "description": problem}]
+    assert count_rows(database_url) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"service_code": None}, "service_code is required"),
+        ({"service_code": "ufo"}, "service_code 'ufo' is not a known service"),
+        ({"description": None}, "description is required"),
+        ({"description": "x" * 4001}, "description is longer than 4000 characters"),
+        ({"address_string": None}, "a location is required: lat and long, or address_string"),
+        ({"lat": "-7.8"}, "lat and long must be given together"),
+        ({"lat": "abc", "long": "112"}, "lat and long must be decimal degrees"),
+        ({"lat": "95", "long": "112"}, "lat must be within -90..90 and long within -180..180"),
+        ({"lat": "nan", "long": "112"}, "lat must be within -90..90 and long within -180..180"),
+        (
+            {"lat": OUTSIDE[0], "long": OUTSIDE[1]},
+            "lat/long is outside Kota Kediri, the area this service covers",
+        ),
+        (
+            {"kelurahan_code": "35.71.09.9999"},
+            "kelurahan_code '35.71.09.9999' is not a kelurahan of Kota Kediri",
+        ),
+        (
+            {"attribute[colour]": "red"},
+            "attribute[colour] is not an attribute of service 'street_light'",
+        ),
+        (
+            {"service_code": "social_aid", "attribute[program]": "free-money"},
+            "attribute[program] must be one of "
+            "['pkh', 'bpnt', 'blt', 'dtks', 'kis_pbi', 'lainnya']",
+        ),
+        ({"media_url": "ftp://x/y.jpg"}, "media_url 'ftp://x/y.jpg' must be an http(s) URL"),
+        (
+            {"channel": "pigeon"},
+            "channel must be one of ['open311', 'other', 'phone', 'web', 'whatsapp']",
+        ),
+        ({"phone": "1" * 40}, "phone is longer than 32 characters"),
+    ],
+)
+async def test_bad_input_is_refused_and_nothing_written(
+    app: Sanic, database_url: str, overrides, problem
+) -> None:
+    status, body = await post_request(app, valid_form(**overrides))
+    assert status == 400
+    assert {"code": 400, "description": problem} in body
+    assert count_rows(database_url) == (0, 0)
+
+
+async def test_every_problem_is_reported_at_once(app: Sanic) -> None:
+    status, body = await post_request(app, {"api_key": "test-api-key"})
+    assert status == 400
+    assert [e["description"] for e in body] == [
+        "service_code is required",
+        "description is required",
+        "a location is required: lat and long, or address_string",
+    ]
+
+
+async def test_description_of_exactly_4000_characters_is_accepted(app: Sanic) -> None:
+    status, _ = await post_request(app, valid_form(description="y" * 4000))
+    assert status == 201
+
+
+async def test_json_body_is_refused_with_a_hint(app: Sanic, database_url: str) -> None:
+    _, response = await app.asgi_client.post(
+        "/open311/v2/requests.json", json=valid_form(), headers={"content-type": "application/json"}
+    )
+    assert response.status == 400
+    assert "form-encoded" in response.json[0]["description"]
+    assert count_rows(database_url) == (0, 0)
+
+
+async def test_tickets_per_account_are_rate_limited(app: Sanic, database_url: str) -> None:
+    # The default limit is 5 an hour per account.
+    for _ in range(5):
+        status, _ = await post_request(app, valid_form(account_id="whatsapp:spam"))
+        assert status == 201
+    status, body = await post_request(app, valid_form(account_id="whatsapp:spam"))
+    assert status == 429
+    assert "limit 5" in body[0]["description"]
+    status, _ = await post_request(app, valid_form(account_id="whatsapp:other"))
+    assert status == 201
+    assert count_rows(database_url)[0] == 6

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from backend import migrate
+from backend.db import sync_url
+from backend.tables import metadata
+from tests.conftest import _create_postgres_database, _drop_postgres_database
+
+TABLES = {"tickets", "ticket_events", "department_keys", "alembic_version"}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nested' / 'empty.sqlite3'}"
+        return
+    url = _create_postgres_database()
+    yield url
+    _drop_postgres_database(url)
+
+
+def test_upgrade_from_empty_matches_the_model(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    engine = create_engine(sync_url(empty_database), future=True)
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) == TABLES
+        # The migrations and backend/tables.py describe the same schema.
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    engine.dispose()
+
+
+def test_downgrade_to_base_and_up_again(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    migrate.downgrade(empty_database, "base")
+    engine = create_engine(sync_url(empty_database), future=True)
+    with engine.connect() as conn:
+        assert set(inspect(conn).get_table_names()) == {"alembic_version"}
+    engine.dispose()
+    migrate.upgrade(empty_database)
+
+
+def test_upgrade_is_repeatable(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    migrate.upgrade(empty_database)

@@ -1,0 +1,89 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL), the backend app."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import replace
+from typing import Iterator
+
+import psycopg2
+import pytest
+from sanic import Sanic
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from backend import migrate
+from backend.config import Settings
+from backend.db import sync_url
+
+# CI and developers' machines serve PostgreSQL here (trust auth). If it is not
+# reachable the PostgreSQL tests fail: they never skip.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+Sanic.test_mode = True
+
+
+def _create_postgres_database() -> str:
+    name = f"lapor_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(POSTGRES_ADMIN_URL)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return str(make_url(POSTGRES_ADMIN_URL).set(database=name))
+
+
+def _drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    admin = psycopg2.connect(POSTGRES_ADMIN_URL)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'backend.sqlite3'}"
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    url = _create_postgres_database()
+    migrate.upgrade(url)
+    yield url
+    _drop_postgres_database(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every backend test runs on both databases, each starting empty."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    _truncate(url)
+    yield url
+
+
+def _truncate(url: str) -> None:
+    engine = create_sync_engine(sync_url(url), future=True)
+    with engine.begin() as conn:
+        for table in ("ticket_events", "tickets", "department_keys"):
+            conn.execute(text(f"DELETE FROM {table}"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return replace(Settings(), database_url=database_url, open311_api_key="test-api-key")
+
+
+@pytest.fixture
+def app(settings: Settings) -> Sanic:
+    from backend.app import create_app
+
+    return create_app(settings, name=f"backend-{uuid.uuid4().hex[:8]}")
