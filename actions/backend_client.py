@@ -1,0 +1,118 @@
+"""Talks to the city backend through its Open311 API, and nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Dict, List, Optional
+
+import aiohttp
+
+from actions.config import ActionSettings
+
+logger = logging.getLogger(__name__)
+
+
+class BackendUnavailable(Exception):
+    """The backend did not answer (down, timeout, 5xx): worth retrying later."""
+
+
+class BackendRejected(Exception):
+    """The backend answered with an Open311 error: retrying will not help."""
+
+    def __init__(self, status: int, descriptions: List[str]) -> None:
+        super().__init__(f"{status}: {'; '.join(descriptions)}")
+        self.status = status
+        self.descriptions = descriptions
+
+
+@dataclass(frozen=True)
+class CreatedTicket:
+    service_request_id: str
+    agency_responsible: str
+    expected: Optional[datetime]
+
+
+@dataclass(frozen=True)
+class TicketStatus:
+    service_request_id: str
+    service_name: str
+    workflow_status: str
+    status_notes: Optional[str]
+    agency_responsible: str
+    requested: Optional[datetime]
+    expected: Optional[datetime]
+    address: Optional[str]
+
+
+class Open311Client:
+    def __init__(self, settings: ActionSettings) -> None:
+        self._settings = settings
+        self._base = f"{settings.backend_url}/open311/v2"
+
+    async def create(self, form: Dict[str, Any], idempotency_key: str) -> CreatedTicket:
+        data = {**form, "api_key": self._settings.open311_api_key}
+        body = await self._call(
+            "POST", "/requests.json", data=data, headers={"Idempotency-Key": idempotency_key}
+        )
+        item = body[0]
+        return CreatedTicket(
+            service_request_id=item["service_request_id"],
+            agency_responsible=item.get("agency_responsible") or "",
+            expected=_datetime(item.get("expected_datetime")),
+        )
+
+    async def get(self, service_request_id: str) -> Optional[TicketStatus]:
+        try:
+            body = await self._call("GET", f"/requests/{service_request_id}.json")
+        except BackendRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return _status(body[0])
+
+    async def of_account(self, account_id: str, limit: int = 3) -> List[TicketStatus]:
+        params = {"account_id": account_id, "api_key": self._settings.open311_api_key}
+        body = await self._call("GET", "/requests.json", params=params)
+        return [_status(item) for item in body[:limit]]
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        timeout = aiohttp.ClientTimeout(total=self._settings.backend_timeout)
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=timeout) as session,
+                session.request(method, self._base + path, **kwargs) as response,
+            ):
+                body = await response.json(content_type=None)
+                status = response.status
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            logger.warning("backend %s %s unavailable: %s", method, path, exc)
+            raise BackendUnavailable(str(exc)) from exc
+        if status >= 500:
+            raise BackendUnavailable(f"HTTP {status}")
+        if status >= 400:
+            descriptions = [str(e.get("description")) for e in body if isinstance(e, dict)]
+            raise BackendRejected(status, descriptions or [f"HTTP {status}"])
+        return body
+
+
+def _status(item: Dict[str, Any]) -> TicketStatus:
+    return TicketStatus(
+        service_request_id=item["service_request_id"],
+        service_name=item.get("service_name") or item.get("service_code") or "",
+        workflow_status=item.get("workflow_status") or item.get("status") or "",
+        status_notes=item.get("status_notes"),
+        agency_responsible=item.get("agency_responsible") or "",
+        requested=_datetime(item.get("requested_datetime")),
+        expected=_datetime(item.get("expected_datetime")),
+        address=item.get("address"),
+    )
+
+
+def _datetime(value: Optional[str]) -> Optional[datetime]:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,233 @@
+"""The complaint form: extracts and validates category, place, description,
+photo and the citizen's confirmation (slots of `report_form`)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import latest, places, texts
+from actions.catalogue import catalogue, category_of_intent, numbered_categories
+from actions.report import PLACE_SLOTS, SKIPPED
+
+# Messages that never answer a form question: the conversation turns elsewhere.
+NOT_AN_ANSWER = {
+    "emergency_fire",
+    "emergency_accident",
+    "emergency_medical",
+    "emergency_disaster",
+    "emergency_crime",
+    "prank",
+    "check_status",
+    "cancel_report",
+    "greet",
+    "goodbye",
+    "thank",
+    "ask_help",
+    "out_of_scope",
+}
+SKIP_WORDS = {"lewati", "skip", "tidak ada", "gak ada", "ga ada", "nggak ada", "ora ono", "tidak"}
+FIELDS = {
+    "category": "category",
+    "location": "location",
+    "description": "description",
+    "photo": "photo",
+    "1": "category",
+    "2": "location",
+    "3": "description",
+    "4": "photo",
+    "kategori": "category",
+    "lokasi": "location",
+    "alamat": "location",
+    "keterangan": "description",
+    "foto": "photo",
+}
+COMPANION_SLOTS = (*PLACE_SLOTS, "correcting")
+
+
+class ValidateReportForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_report_form"
+
+    async def required_slots(
+        self,
+        domain_slots: List[Text],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> List[Text]:
+        if not tracker.get_slot("correcting"):
+            return domain_slots
+        # The citizen said the summary is wrong: ask which part first.
+        slots = [s for s in domain_slots if s != "confirmed"]
+        return [*slots, "fix_field", "confirmed"]
+
+    # --- extraction -------------------------------------------------------
+
+    async def extract_category(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        requested = tracker.get_slot("requested_slot")
+        chosen = places.entity_values(tracker, "category")
+        if chosen and catalogue().service(chosen[0]):
+            return {"category": chosen[0]}
+        if requested == "category" and latest.text(tracker) in numbered_categories():
+            return {"category": numbered_categories()[latest.text(tracker)]}
+        category = category_of_intent(latest.intent(tracker))
+        current = tracker.get_slot("category")
+        # Later answers (a place, a description) can sound like another
+        # category; only the opening message, the category question or a
+        # correction of the summary may set it.
+        if category and (current is None or requested in ("category", "confirmed")):
+            return {"category": category} if category != current else {}
+        return {}
+
+    async def extract_location(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        pin = places.pin_of(tracker)
+        if pin:
+            return self._pin_slots(dispatcher, *pin)
+        requested = tracker.get_slot("requested_slot")
+        if latest.intent(tracker) in NOT_AN_ANSWER:
+            return {}
+        # A place mentioned while describing the problem must not replace the
+        # one already given; it counts at the start, when asked, or as a fix.
+        if tracker.get_slot("location") and requested not in ("location", "confirmed"):
+            return {}
+        place = places.from_entities(tracker)
+        if place is None and requested == "location" and latest.text(tracker):
+            place = places.from_text(latest.text(tracker))
+        return place.slots() if place else {}
+
+    async def extract_description(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text, intent = latest.text(tracker), latest.intent(tracker)
+        if not text or intent in NOT_AN_ANSWER:
+            return {}
+        requested = tracker.get_slot("requested_slot")
+        opening = tracker.get_slot("description") is None and category_of_intent(intent)
+        if requested == "description" or (opening and requested is None):
+            return {"description": text}
+        return {}
+
+    async def extract_photo(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        urls = places.entity_values(tracker, "photo_url") or _media_urls(tracker)
+        if urls:
+            return {"photo": urls[0]}
+        if tracker.get_slot("requested_slot") != "photo":
+            return {}
+        text, intent = latest.text(tracker), latest.intent(tracker)
+        if intent == "deny" or text.lower() in SKIP_WORDS:
+            return {"photo": SKIPPED}
+        if text and intent not in NOT_AN_ANSWER and intent != "affirm":
+            # More detail instead of a photo: keep it with the description.
+            description = tracker.get_slot("description") or ""
+            return {"photo": SKIPPED, "description": f"{description}. {text}".strip(". ")}
+        return {}
+
+    async def extract_confirmed(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "confirmed":
+            return {}
+        intent = latest.intent(tracker)
+        if intent == "affirm":
+            return {"confirmed": True}
+        if intent == "deny":
+            return {"confirmed": False}
+        return {}
+
+    async def extract_fix_field(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if tracker.get_slot("requested_slot") != "fix_field":
+            return {}
+        chosen = places.entity_values(tracker, "field") or [latest.text(tracker).lower()]
+        field = FIELDS.get(chosen[0].strip())
+        return {"fix_field": field} if field else {}
+
+    # --- validation -------------------------------------------------------
+
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        # rasa_sdk drops every slot that is not a required slot of the form,
+        # even one an extract_/validate_ method set; the kelurahan, coordinates
+        # and correction flag travel with their required slot, so add them back.
+        extracted = tracker.slots_to_validate()
+        before = {slot: tracker.get_slot(slot) for slot in COMPANION_SLOTS}
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        named = {e["name"] for e in events}
+        return events + [
+            SlotSet(slot, tracker.get_slot(slot))
+            for slot in COMPANION_SLOTS
+            if slot not in named and (slot in extracted or tracker.get_slot(slot) != before[slot])
+        ]
+
+    def validate_description(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text = str(value or "").strip()
+        if len(text) < 3:
+            dispatcher.utter_message(response="utter_description_too_short")
+            return {"description": None}
+        return {"description": text[:3500]}
+
+    def validate_confirmed(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        if value is True:
+            return {"confirmed": True}
+        corrected = places.from_entities(tracker) or places.pin_of(tracker)
+        if corrected or category_of_intent(latest.intent(tracker)):
+            # "bukan, lokasinya di jl. kawi": the fix came with the "no";
+            # show the summary again.
+            return {"confirmed": None}
+        return {"confirmed": None, "correcting": True}
+
+    def validate_category(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        # A new category at the summary step: show the summary again.
+        if tracker.get_slot("requested_slot") == "confirmed":
+            return {"category": value, "confirmed": None}
+        return {"category": value}
+
+    def validate_fix_field(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        reset: Dict[Text, Any] = {value: None, "fix_field": None, "correcting": False}
+        if value == "location":
+            reset.update({s: None for s in PLACE_SLOTS})
+        return reset
+
+    def _pin_slots(
+        self, dispatcher: CollectingDispatcher, lat: float, lon: float
+    ) -> Dict[str, Any]:
+        area = places.locate_pin(lat, lon)
+        if area is None:
+            dispatcher.utter_message(text=texts.OUTSIDE_CITY)
+            return {}
+        dispatcher.utter_message(
+            text=texts.PIN_RECEIVED.format(kelurahan=area.name, kecamatan=area.kecamatan)
+        )
+        return places.Place(
+            location=texts.PIN_ADDRESS.format(lat=lat, lon=lon),
+            kelurahan=area.name,
+            kelurahan_code=area.code,
+            latitude=lat,
+            longitude=lon,
+        ).slots()
+
+
+def _media_urls(tracker: Tracker) -> List[str]:
+    metadata = tracker.latest_message.get("metadata") or {}
+    return [str(u) for u in metadata.get("media_urls") or []]

@@ -1,0 +1,102 @@
+"""Where a report is: entities, typed text or a shared pin, resolved to a kelurahan."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+
+from backend.wilayah import Area, default_wilayah
+from bot.components.gazetteer import Gazetteer, Word
+
+_WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+
+
+@dataclass(frozen=True)
+class Place:
+    location: Optional[str] = None  # the citizen's own words
+    kelurahan: Optional[str] = None
+    kelurahan_code: Optional[str] = None
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+
+    def slots(self) -> Dict[str, Any]:
+        return {
+            "location": self.location or self.kelurahan,
+            "kelurahan": self.kelurahan,
+            "kelurahan_code": self.kelurahan_code,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+        }
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    return Gazetteer()
+
+
+def pin_of(tracker: Tracker) -> Optional[tuple[float, float]]:
+    """A shared location: entities of /share_location or the channel's metadata."""
+    message = tracker.latest_message or {}
+    values: Dict[str, Any] = {
+        e.get("entity"): e.get("value") for e in message.get("entities") or []
+    }
+    metadata = (message.get("metadata") or {}).get("location") or {}
+    lat = values.get("latitude", metadata.get("latitude"))
+    lon = values.get("longitude", metadata.get("longitude"))
+    try:
+        return (float(lat), float(lon)) if lat is not None and lon is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def locate_pin(lat: float, lon: float) -> Optional[Area]:
+    return default_wilayah().locate(lat, lon)
+
+
+def from_entities(tracker: Tracker) -> Optional[Place]:
+    entities = (tracker.latest_message or {}).get("entities") or []
+    locations = [str(e["value"]) for e in entities if e.get("entity") == "location"]
+    kelurahan = next((e for e in entities if e.get("entity") == "kelurahan"), None)
+    if not locations and kelurahan is None:
+        return None
+    return _place(" ".join(locations) or None, kelurahan["value"] if kelurahan else None)
+
+
+def from_text(text: str) -> Place:
+    """A typed answer to "where?": the whole text, with any kelurahan in it."""
+    words = [Word(m.group(), m.start(), m.end()) for m in _WORDS.finditer(text)]
+    matches = gazetteer().find(words)
+    if not matches and len(words) <= 3:
+        # A bare answer like "bandarlot" to "which kelurahan?" is a kelurahan.
+        matches = gazetteer().find(words, expect_kelurahan=True)
+    return _place(text.strip(), matches[0].name if matches else None)
+
+
+def _place(location: Optional[str], kelurahan_name: Optional[str]) -> Place:
+    area = default_wilayah().by_name(kelurahan_name) if kelurahan_name else None
+    return Place(
+        location=location,
+        kelurahan=area.name if area else None,
+        kelurahan_code=area.code if area else None,
+    )
+
+
+def entity_values(tracker: Tracker, entity: str) -> List[str]:
+    entities = (tracker.latest_message or {}).get("entities") or []
+    return [str(e["value"]) for e in entities if e.get("entity") == entity]
+
+
+def describe(location: Optional[str], kelurahan: Optional[str]) -> str:
+    """'gang 3, Kel. Bandar Lor'; the kelurahan is not repeated if already written."""
+    parts = [location] if location else []
+    if kelurahan and not (location and _folded(kelurahan) in _folded(location)):
+        parts.append(f"Kel. {kelurahan}")
+    return ", ".join(parts)
+
+
+def _folded(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())

@@ -1,0 +1,70 @@
+"""The form's questions that need data (summary, category menu) and cancelling."""
+
+from __future__ import annotations
+
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import texts
+from actions.catalogue import catalogue, category_name
+from actions.report import REPORT_SLOTS, SKIPPED, Report
+
+
+class AskConfirmed(Action):
+    """Shows the summary of the report before it is sent."""
+
+    def name(self) -> Text:
+        return "action_ask_confirmed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        report = Report.from_tracker(tracker)
+        photo = tracker.get_slot("photo")
+        dispatcher.utter_message(
+            text=texts.SUMMARY.format(
+                category=category_name(tracker.get_slot("category")),
+                address=report.address if report else "-",
+                description=tracker.get_slot("description") or "-",
+                photo="terlampir" if photo and photo != SKIPPED else "tidak ada",
+            ),
+            buttons=[
+                {"title": "Ya, kirim", "payload": "/affirm"},
+                {"title": "Ada yang salah", "payload": "/deny"},
+            ],
+        )
+        return []
+
+
+class AskCategory(Action):
+    """The category question with one button per service."""
+
+    def name(self) -> Text:
+        return "action_ask_category"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        dispatcher.utter_message(
+            response="utter_ask_category",
+            buttons=[
+                {"title": service.name, "payload": f'/choose_category{{"category":"{code}"}}'}
+                for code, service in catalogue().services.items()
+            ],
+        )
+        return []
+
+
+class CancelReport(Action):
+    def name(self) -> Text:
+        return "action_cancel_report"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        dispatcher.utter_message(response="utter_report_cancelled")
+        return [SlotSet(slot, None) for slot in REPORT_SLOTS]

@@ -1,0 +1,116 @@
+"""A complaint being filed: built from the form's slots, sent as an Open311 form."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+from rasa_sdk import Tracker
+
+from actions import places, texts
+
+SKIPPED = "-"  # the photo slot's value when the citizen chose not to send one
+PLACE_SLOTS = ("kelurahan", "kelurahan_code", "latitude", "longitude")
+# Everything a report in progress keeps; cleared when it is filed or cancelled.
+REPORT_SLOTS = (
+    "category",
+    "location",
+    "description",
+    "photo",
+    "confirmed",
+    "correcting",
+    "fix_field",
+    *PLACE_SLOTS,
+    "requested_slot",
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    category: str
+    description: str
+    location: Optional[str]
+    kelurahan: Optional[str]
+    kelurahan_code: Optional[str]
+    latitude: Optional[float]
+    longitude: Optional[float]
+    photo: Optional[str]
+    sender_id: str
+    channel: str
+
+    @classmethod
+    def from_tracker(cls, tracker: Tracker) -> Optional["Report"]:
+        """None unless category, a location and a description are all known."""
+        slots = tracker.current_slot_values()
+        category, description = slots.get("category"), slots.get("description")
+        location, kelurahan = slots.get("location"), slots.get("kelurahan")
+        has_place = bool(location or kelurahan or slots.get("latitude") is not None)
+        if not (category and description and has_place):
+            return None
+        photo = slots.get("photo")
+        return cls(
+            category=str(category),
+            description=str(description),
+            location=location,
+            kelurahan=kelurahan,
+            kelurahan_code=slots.get("kelurahan_code"),
+            latitude=slots.get("latitude"),
+            longitude=slots.get("longitude"),
+            photo=photo if photo and photo != SKIPPED else None,
+            sender_id=tracker.sender_id,
+            channel=channel_of(tracker),
+        )
+
+    @property
+    def address(self) -> str:
+        """The citizen's place phrase and the kelurahan name."""
+        described = places.describe(self.location, self.kelurahan)
+        if not described and self.latitude is not None:
+            return texts.PIN_ADDRESS.format(lat=self.latitude, lon=self.longitude)
+        return described
+
+    def open311_form(self) -> Dict[str, Any]:
+        form: Dict[str, Any] = {
+            "service_code": self.category,
+            "description": self.description,
+            "address_string": self.address,
+            "channel": self.channel,
+            "account_id": self.sender_id,
+        }
+        if self.latitude is not None and self.longitude is not None:
+            form["lat"], form["long"] = self.latitude, self.longitude
+        if self.kelurahan_code:
+            form["kelurahan_code"] = self.kelurahan_code
+        if self.sender_id.startswith("whatsapp:"):
+            form["phone"] = self.sender_id.split(":", 1)[1]
+        if self.photo:
+            form["media_url"] = self.photo
+        return form
+
+
+def channel_of(tracker: Tracker) -> str:
+    name = (tracker.get_latest_input_channel() or "").lower()
+    if "whatsapp" in name or "twilio" in name:
+        return "whatsapp"
+    if name in ("socketio", "rest", "webchat"):
+        return "web"
+    return "other"
+
+
+def idempotency_key(tracker: Tracker) -> str:
+    """Stable for one report: the sender and the moment the form started.
+
+    A retried submission of the same report (action server retry, outbox
+    flush) reuses it, so the backend never files it twice.
+    """
+    started = next(
+        (
+            e.get("timestamp")
+            for e in reversed(tracker.events)
+            if e.get("event") == "active_loop" and e.get("name") == "report_form"
+        ),
+        None,
+    )
+    raw = f"{tracker.sender_id}|{started}"
+    return "chat-" + hashlib.sha256(raw.encode()).hexdigest()[:40]

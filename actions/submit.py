@@ -1,0 +1,85 @@
+"""Send the confirmed report to the backend and tell the citizen the outcome."""
+
+from __future__ import annotations
+
+import logging
+from typing import List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import texts
+from actions.backend_client import BackendRejected, BackendUnavailable, CreatedTicket, Open311Client
+from actions.config import load_settings
+from actions.outbox import Outbox
+from actions.report import REPORT_SLOTS, Report, idempotency_key
+
+logger = logging.getLogger(__name__)
+
+
+def created_text(ticket: CreatedTicket) -> str:
+    return texts.CREATED.format(
+        ticket=ticket.service_request_id,
+        department=ticket.agency_responsible,
+        due=texts.date_id(ticket.expected),
+    )
+
+
+class SubmitReport(Action):
+    def name(self) -> Text:
+        return "action_submit_report"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        reset = [SlotSet(slot, None) for slot in REPORT_SLOTS]
+        report = Report.from_tracker(tracker)
+        if report is None or tracker.get_slot("confirmed") is not True:
+            # The form guarantees all three; never file a ticket without them.
+            dispatcher.utter_message(text=texts.INCOMPLETE)
+            return reset
+        settings = load_settings()
+        key = idempotency_key(tracker)
+        try:
+            ticket = await Open311Client(settings).create(report.open311_form(), key)
+        except BackendUnavailable:
+            await Outbox.shared(settings.outbox_url).put(report, key)
+            dispatcher.utter_message(text=texts.QUEUED)
+            return reset
+        except BackendRejected as exc:
+            logger.warning("backend refused a report: %s", exc)
+            message = (
+                texts.RATE_LIMITED
+                if exc.status == 429
+                else texts.REJECTED.format(reason="; ".join(exc.descriptions))
+            )
+            dispatcher.utter_message(text=message)
+            return reset
+        dispatcher.utter_message(text=created_text(ticket))
+        return [*reset, SlotSet("last_ticket", ticket.service_request_id)]
+
+
+class NotifyQueuedReportFiled(Action):
+    """Runs when the outbox filed a report that waited for the backend."""
+
+    def name(self) -> Text:
+        return "action_notify_report_filed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        entities = {e["entity"]: e["value"] for e in tracker.latest_message.get("entities", [])}
+        ticket = entities.get("ticket_id")
+        if not ticket:
+            return []
+        status = await Open311Client(load_settings()).get(ticket)
+        dispatcher.utter_message(
+            text=texts.QUEUED_FILED.format(
+                ticket=ticket,
+                department=status.agency_responsible if status else "-",
+                due=texts.date_id(status.expected if status else None),
+            )
+        )
+        return [SlotSet("last_ticket", ticket)]

@@ -1,0 +1,114 @@
+"""Citizen-facing texts the actions compose (fixed texts live in the domain).
+
+Polite Indonesian, "Bapak/Ibu", short lines that read well on a small phone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+MONTHS = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
+
+STATUS_LABELS = {
+    "diterima": "Diterima, menunggu verifikasi",
+    "diverifikasi": "Sudah diverifikasi petugas",
+    "diproses": "Sedang ditangani",
+    "selesai": "Selesai",
+    "ditolak": "Tidak dapat ditindaklanjuti",
+    "duplikat": "Digabung dengan laporan lain yang sama",
+}
+
+PIN_ADDRESS = "Titik lokasi ({lat:.5f}, {lon:.5f})"
+
+SUMMARY = (
+    "Mohon periksa laporan Bapak/Ibu:\n"
+    "• Kategori: {category}\n"
+    "• Lokasi: {address}\n"
+    "• Keterangan: {description}\n"
+    "• Foto: {photo}\n"
+    "Apakah sudah benar?"
+)
+
+CREATED = (
+    "✅ Laporan Bapak/Ibu sudah kami terima.\n"
+    "Nomor tiket: *{ticket}*\n"
+    "Ditangani oleh: {department}\n"
+    "Perkiraan selesai: {due}\n"
+    "Simpan nomor tiket ini untuk mengecek status (ketik: cek {ticket})."
+)
+
+QUEUED = (
+    "Mohon maaf, sistem tiket kota sedang tidak dapat dihubungi. "
+    "Laporan Bapak/Ibu sudah kami simpan dan akan dikirim otomatis begitu sistem pulih; "
+    "nomor tiketnya akan kami kirimkan di percakapan ini. Bapak/Ibu tidak perlu melapor ulang."
+)
+
+QUEUED_FILED = (
+    "✅ Laporan Bapak/Ibu yang tadi tertunda sudah masuk.\n"
+    "Nomor tiket: *{ticket}*\nDitangani oleh: {department}\nPerkiraan selesai: {due}"
+)
+
+RATE_LIMITED = (
+    "Mohon maaf, dari nomor ini sudah banyak laporan dalam satu jam terakhir. "
+    "Silakan coba lagi nanti. Untuk keadaan darurat, segera telepon 112."
+)
+
+REJECTED = "Mohon maaf, laporan belum dapat dikirim: {reason}. Silakan ulangi laporan Bapak/Ibu."
+
+INCOMPLETE = "Mohon maaf, laporan belum lengkap (kategori, lokasi dan keterangan wajib diisi)."
+
+OUTSIDE_CITY = (
+    "Titik lokasi yang Bapak/Ibu kirim berada di luar Kota Kediri. "
+    "Layanan Lapor Mbak Wali melayani wilayah Kota Kediri. "
+    "Mohon kirim lokasi lain atau ketik alamatnya."
+)
+
+PIN_RECEIVED = "📍 Lokasi diterima: Kelurahan {kelurahan}, Kecamatan {kecamatan}."
+
+STATUS_LINE = (
+    "*{ticket}* ({service})\n"
+    "Status: {status}\n"
+    "{note_line}"
+    "Ditangani oleh: {department}\n"
+    "Dilaporkan: {requested}"
+)
+
+STATUS_NOT_FOUND = (
+    "Mohon maaf, tiket {ticket} tidak kami temukan. "
+    "Mohon periksa kembali nomornya (contoh: KDR-2026-000123)."
+)
+
+NO_TICKETS = (
+    "Belum ada laporan dari nomor/percakapan ini. "
+    "Jika Bapak/Ibu menyimpan nomor tiket, ketik misalnya: cek KDR-2026-000123"
+)
+
+BACKEND_DOWN_STATUS = (
+    "Mohon maaf, status laporan belum dapat dicek karena sistem sedang gangguan. "
+    "Silakan coba beberapa saat lagi."
+)
+
+
+def date_id(value: Optional[datetime]) -> str:
+    """'30 November 2026' (the date as the city sees it)."""
+    if value is None:
+        return "-"
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def status_label(workflow_status: str) -> str:
+    return STATUS_LABELS.get(workflow_status, workflow_status)

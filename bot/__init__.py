@@ -1,0 +1,1 @@
+"""The Rasa bot: config, domain, credentials, channels and NLU components."""

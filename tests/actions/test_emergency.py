@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.emergency import Emergency, EmergencyRecorded, ValidateEmergencyForm
+from tests.actions.trackers import domain, entity, slot_events, tracker
+
+
+async def test_emergency_answers_with_the_call_instruction_first() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker(
+        "KEBAKARAN di jl dhoho tolong", "emergency_fire", entities=[entity("location", "jl dhoho")]
+    )
+    events = await Emergency().run(dispatcher, t, domain())
+    first = dispatcher.messages[0]
+    assert "112" in first["text"] and "tel:112" in first["text"]
+    assert first["custom"] == {"type": "call", "label": "Telepon 112", "href": "tel:112"}
+    assert "Kebakaran" in dispatcher.messages[1]["text"]
+    assert slot_events(events) == {
+        "emergency_type": "emergency_fire",
+        "emergency_location": "jl dhoho",
+    }
+
+
+async def test_emergency_without_place_leaves_it_to_the_form() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await Emergency().run(dispatcher, tracker("tolong!!", "emergency_medical"), domain())
+    assert slot_events(events) == {"emergency_type": "emergency_medical"}
+
+
+async def test_emergency_form_takes_a_typed_place() -> None:
+    t = tracker(
+        "depan pasar setonobetek kel kemasan",
+        "inform_location",
+        slots={"requested_slot": "emergency_location"},
+    )
+    events = await ValidateEmergencyForm().run(CollectingDispatcher(), t, domain())
+    assert slot_events(events) == {"emergency_location": "depan pasar setonobetek kel kemasan"}
+
+
+async def test_emergency_form_ignores_a_prank() -> None:
+    t = tracker("wkwkwk", "prank", slots={"requested_slot": "emergency_location"})
+    assert await ValidateEmergencyForm().run(CollectingDispatcher(), t, domain()) == []
+
+
+async def test_recorded_place_is_repeated_with_the_call_instruction() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker("jl dhoho", "inform_location", slots={"emergency_location": "jl dhoho"})
+    events = await EmergencyRecorded().run(dispatcher, t, domain())
+    assert dispatcher.messages[0]["response"] == "utter_emergency_location_noted"
+    assert dispatcher.messages[0]["where"] == "jl dhoho"
+    assert "tel:112" in dispatcher.messages[1]["text"]
+    assert slot_events(events) == {"emergency_location": None, "emergency_type": None}
