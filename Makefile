@@ -7,6 +7,9 @@ STAMP     := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 # TensorFlow's C++ start-up chatter hides the lines people need.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+# No telemetry or error reports leave the machine (and there is no network).
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 .PHONY: help install lock run test test-fast lint train migrate shell eval bench clean
 

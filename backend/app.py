@@ -9,7 +9,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy import text
 
-from backend import open311, staff
+from backend import chat_page, open311, staff
 from backend.catalogue import load_catalogue
 from backend.config import Settings, load_settings
 from backend.context import AppContext, context
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, name: str = "lapor-backend") ->
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.blueprint(open311.bp)
     app.blueprint(staff.bp)
+    app.blueprint(chat_page.bp)
     app.add_route(health, "/health", methods=["GET"])
     install_error_handlers(app)
 

@@ -41,6 +41,8 @@ class Settings:
     workers: int = 1
     # Tickets one account (a chat sender) may create per rolling hour; 0 = no limit.
     max_tickets_per_hour: int = 5
+    # Where browsers reach the Rasa server (the /chat test page talks to it).
+    rasa_public_url: str = "http://localhost:5005"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -66,6 +68,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         port=_int(env, "BACKEND_PORT", DEFAULT_PORT),
         workers=_int(env, "BACKEND_WORKERS", 1),
         max_tickets_per_hour=_int(env, "MAX_TICKETS_PER_HOUR", 5),
+        rasa_public_url=env.get("RASA_PUBLIC_URL")
+        or f"http://localhost:{env.get('RASA_PORT', '5005')}",
     )
 
 

@@ -19,7 +19,7 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    _ensure_sqlite_dir(database_url)
+    ensure_sqlite_dir(database_url)
     command.upgrade(alembic_config(database_url), revision)
 
 
@@ -27,7 +27,7 @@ def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
-def _ensure_sqlite_dir(database_url: str) -> None:
+def ensure_sqlite_dir(database_url: str) -> None:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 # Start the backend, the action server and the Rasa server together, on the
 # embedded defaults (SQLite, in-memory tracker store). Ctrl-C stops all three.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/env.sh"
 
 export BACKEND_PORT=${BACKEND_PORT:-8000}
 export RASA_PORT=${RASA_PORT:-5005}
@@ -36,7 +36,7 @@ trap stop INT TERM EXIT
 
 $PY -m backend serve &
 pids+=($!)
-$PY -m rasa_sdk --actions actions --port "$ACTIONS_PORT" &
+$PY -m actions --port "$ACTIONS_PORT" &
 pids+=($!)
 .venv/bin/rasa run --model "$model" --endpoints endpoints.yml --credentials bot/credentials.yml \
   --port "$RASA_PORT" --enable-api --auth-token "$RASA_TOKEN" --cors "*" &

@@ -2,7 +2,7 @@
 # Train the Rasa model unless one already matches the current inputs.
 # --force trains anyway.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/env.sh"
 model=$(scripts/model-name.sh)
 if [ -f "$model" ] && [ "${1:-}" != "--force" ]; then
   echo "model up to date: $model"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import replace
+from pathlib import Path
 from typing import Iterator
 
 import psycopg2
@@ -87,3 +88,10 @@ def app(settings: Settings) -> Sanic:
     from backend.app import create_app
 
     return create_app(settings, name=f"backend-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(scope="session")
+def model() -> Path:
+    from tests.model import trained_model
+
+    return trained_model()

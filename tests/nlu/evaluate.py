@@ -1,0 +1,287 @@
+"""Evaluate the NLU on the held-out set: `make eval` (or python -m tests.nlu.evaluate).
+
+Prints intent accuracy, macro-F1 over the complaint intents, emergency recall
+and precision (any emergency_* against everything else), kelurahan accuracy
+and location-entity F1; writes reports/nlu_eval.json, reports/nlu_eval.md and
+reports/confusion_matrix.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HELDOUT = REPO_ROOT / "tests" / "nlu" / "heldout.yml"
+REPORTS = REPO_ROOT / "reports"
+GOALS = {
+    "intent_accuracy": 0.90,
+    "emergency_recall": 0.98,
+    "emergency_precision": 0.90,
+    "kelurahan_accuracy": 0.95,
+}
+
+# [text](entity) or [text]{"entity": ..., "value": ...}
+_ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<entity>[^)]+)\)|(?P<json>\{[^}]+\}))")
+
+
+@dataclass
+class Example:
+    intent: str
+    text: str
+    entities: List[Dict[str, Any]] = field(default_factory=list)
+
+
+def parse_line(line: str) -> Tuple[str, List[Dict[str, Any]]]:
+    """Rasa's markdown-ish annotations -> plain text and entity spans."""
+    text, entities, cursor = "", [], 0
+    for match in _ANNOTATION.finditer(line):
+        text += line[cursor : match.start()]
+        start = len(text)
+        text += match["text"]
+        if match["entity"]:
+            entity, value = match["entity"], match["text"]
+        else:
+            spec = json.loads(match["json"])
+            entity, value = spec["entity"], spec.get("value", match["text"])
+        entities.append({"entity": entity, "start": start, "end": len(text), "value": value})
+        cursor = match.end()
+    return text + line[cursor:], entities
+
+
+def load_examples(path: Path) -> List[Example]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    examples = []
+    for block in data["nlu"]:
+        if "intent" not in block:
+            continue
+        for raw in block["examples"].splitlines():
+            line = raw.strip()
+            if line.startswith("- "):
+                text, entities = parse_line(line[2:].strip())
+                examples.append(Example(block["intent"], text, entities))
+    return examples
+
+
+def f1(tp: int, fp: int, fn: int) -> Tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    score = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, score
+
+
+def metrics(examples: Sequence[Example], predictions: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    gold = [e.intent for e in examples]
+    predicted = [p["intent"]["name"] if p.get("intent") else "" for p in predictions]
+    # nlu_fallback is what the bot does with an unsure prediction: use the
+    # top-ranked real intent for intent metrics (the fallback rate is reported).
+    top = [_top_intent(p) for p in predictions]
+    accuracy = sum(g == t for g, t in zip(gold, top, strict=True)) / len(gold)
+    reports = sorted({g for g in gold if g.startswith("report_")})
+    per_intent = {}
+    for intent in sorted(set(gold)):
+        tp = sum(g == t == intent for g, t in zip(gold, top, strict=True))
+        fp = sum(t == intent != g for g, t in zip(gold, top, strict=True))
+        fn = sum(g == intent != t for g, t in zip(gold, top, strict=True))
+        per_intent[intent] = dict(zip(("precision", "recall", "f1"), f1(tp, fp, fn), strict=True))
+    is_em = [g.startswith("emergency_") for g in gold]
+    said_em = [t.startswith("emergency_") for t in top]
+    em_p, em_r, _ = f1(
+        sum(a and b for a, b in zip(is_em, said_em, strict=True)),
+        sum(b and not a for a, b in zip(is_em, said_em, strict=True)),
+        sum(a and not b for a, b in zip(is_em, said_em, strict=True)),
+    )
+    return {
+        "examples": len(gold),
+        "intent_accuracy": accuracy,
+        "complaint_macro_f1": sum(per_intent[i]["f1"] for i in reports) / len(reports),
+        "emergency_recall": em_r,
+        "emergency_precision": em_p,
+        "fallback_rate": sum(p == "nlu_fallback" for p in predicted) / len(predicted),
+        **_kelurahan(examples, predictions),
+        **_locations(examples, predictions),
+        "per_intent": per_intent,
+        "confusions": Counter(
+            f"{g} -> {t}" for g, t in zip(gold, top, strict=True) if g != t
+        ).most_common(25),
+    }
+
+
+def _top_intent(prediction: Dict[str, Any]) -> str:
+    name = str((prediction.get("intent") or {}).get("name", ""))
+    if name != "nlu_fallback":
+        return name
+    ranking = [r for r in prediction.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
+    return str(ranking[0]["name"]) if ranking else name
+
+
+def _kelurahan(
+    examples: Sequence[Example], predictions: Sequence[Dict[str, Any]]
+) -> Dict[str, Any]:
+    """Messages whose set of kelurahan values is exactly right, among those
+    that name one or where one was predicted (a wrong tag on a message
+    without any also counts against)."""
+    judged = correct = 0
+    mistakes = []
+    for example, prediction in zip(examples, predictions, strict=True):
+        wanted = {e["value"] for e in example.entities if e["entity"] == "kelurahan"}
+        got = {e["value"] for e in prediction.get("entities", []) if e["entity"] == "kelurahan"}
+        if not wanted and not got:
+            continue
+        judged += 1
+        if wanted == got:
+            correct += 1
+        else:
+            mistakes.append({"text": example.text, "wanted": sorted(wanted), "got": sorted(got)})
+    return {
+        "kelurahan_accuracy": correct / judged if judged else 1.0,
+        "kelurahan_judged": judged,
+        "kelurahan_mistakes": mistakes[:30],
+    }
+
+
+def _locations(
+    examples: Sequence[Example], predictions: Sequence[Dict[str, Any]]
+) -> Dict[str, Any]:
+    """Span F1 for `location`: exact spans, and overlapping spans (lenient)."""
+    exact = [0, 0, 0]
+    overlap = [0, 0, 0]
+    for example, prediction in zip(examples, predictions, strict=True):
+        wanted = _spans(example.entities)
+        got = _spans(prediction.get("entities", []))
+        exact[0] += len(wanted & got)
+        exact[1] += len(got - wanted)
+        exact[2] += len(wanted - got)
+        hit_w = {w for w in wanted if any(_overlaps(w, g) for g in got)}
+        hit_g = {g for g in got if any(_overlaps(w, g) for w in wanted)}
+        overlap[0] += len(hit_w)
+        overlap[1] += len(got - hit_g)
+        overlap[2] += len(wanted - hit_w)
+    return {
+        "location_f1": f1(*exact)[2],
+        "location_precision": f1(*exact)[0],
+        "location_recall": f1(*exact)[1],
+        "location_f1_overlap": f1(*overlap)[2],
+    }
+
+
+def _spans(entities: Sequence[Dict[str, Any]]) -> Set[Tuple[int, int]]:
+    return {(e["start"], e["end"]) for e in entities if e["entity"] == "location"}
+
+
+def _overlaps(a: Tuple[int, int], b: Tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+async def predict(model: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # Rasa logs every parse at debug level
+
+    agent = Agent.load(str(model))
+    return [await agent.parse_message(text) for text in texts]
+
+
+def latest_model() -> Path:
+    models = sorted((REPO_ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        sys.exit("no trained model under models/: run `make train`")
+    return models[-1]
+
+
+def write_reports(result: Dict[str, Any], examples: Sequence[Example], top: List[str]) -> None:
+    REPORTS.mkdir(exist_ok=True)
+    (REPORTS / "nlu_eval.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    lines = ["# NLU evaluation on tests/nlu/heldout.yml", ""]
+    lines += [f"- {k}: {result[k]:.3f}" for k in HEADLINE]
+    lines += ["", "| intent | precision | recall | f1 |", "|---|---|---|---|"]
+    lines += [
+        f"| {i} | {m['precision']:.2f} | {m['recall']:.2f} | {m['f1']:.2f} |"
+        for i, m in result["per_intent"].items()
+    ]
+    (REPORTS / "nlu_eval.md").write_text("\n".join(lines) + "\n")
+    _confusion_png([e.intent for e in examples], top)
+
+
+def _confusion_png(gold: List[str], top: List[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = sorted(set(gold) | set(top))
+    index = {label: i for i, label in enumerate(labels)}
+    grid = [[0] * len(labels) for _ in labels]
+    for g, t in zip(gold, top, strict=True):
+        grid[index[g]][index[t]] += 1
+    fig, ax = plt.subplots(figsize=(12, 11))
+    ax.imshow(grid, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    for i, row in enumerate(grid):
+        for j, count in enumerate(row):
+            if count:
+                ax.text(
+                    j,
+                    i,
+                    str(count),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if count > 10 else "black",
+                )
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("held-out label")
+    ax.set_title("Intent confusion matrix (held-out set)")
+    fig.tight_layout()
+    fig.savefig(REPORTS / "confusion_matrix.png", dpi=110)
+    plt.close(fig)
+
+
+HEADLINE = (
+    "intent_accuracy",
+    "complaint_macro_f1",
+    "emergency_recall",
+    "emergency_precision",
+    "kelurahan_accuracy",
+    "location_f1",
+    "location_f1_overlap",
+    "fallback_rate",
+)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, help="model archive (default: newest in models/)")
+    parser.add_argument("--data", type=Path, default=HELDOUT)
+    args = parser.parse_args(argv)
+    examples = load_examples(args.data)
+    predictions = asyncio.run(predict(args.model or latest_model(), [e.text for e in examples]))
+    result = metrics(examples, predictions)
+    write_reports(result, examples, [_top_intent(p) for p in predictions])
+    print(f"held-out examples: {result['examples']}")
+    for key in HEADLINE:
+        goal = GOALS.get(key)
+        mark = "" if goal is None else (" ok" if result[key] >= goal else f" BELOW GOAL {goal}")
+        print(f"{key:>22}: {result[key]:.3f}{mark}")
+    print("most frequent confusions:")
+    for pair, count in result["confusions"][:10]:
+        print(f"  {count:3d}  {pair}")
+    print(f"reports: {REPORTS / 'nlu_eval.md'}, {REPORTS / 'confusion_matrix.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

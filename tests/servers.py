@@ -1,0 +1,164 @@
+"""Start the project's real servers as subprocesses for tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PYTHON = str(REPO_ROOT / ".venv" / "bin" / "python")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def base_env(**extra: str) -> Dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(REPO_ROOT),
+        TF_CPP_MIN_LOG_LEVEL="3",
+        RASA_TELEMETRY_ENABLED="false",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def wait_until_up(server: Server, path: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited:\n{server.log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(server.url + path, timeout=2) as response:
+                if response.status < 500:
+                    return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        time.sleep(0.3)
+    server.stop()
+    raise RuntimeError(
+        f"{server.name} did not start in {timeout}s:\n{server.log.read_text()[-3000:]}"
+    )
+
+
+def start(
+    name: str,
+    args: List[str],
+    port: int,
+    env: Dict[str, str],
+    log_dir: Path,
+    ready_path: str,
+    timeout: float = 60,
+) -> Server:
+    log = log_dir / f"{name}.log"
+    handle = log.open("w")
+    process = subprocess.Popen(
+        args, cwd=REPO_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT
+    )
+    server = Server(name, f"http://127.0.0.1:{port}", process, log)
+    wait_until_up(server, ready_path, timeout)
+    return server
+
+
+@contextmanager
+def backend(
+    database_url: str,
+    log_dir: Path,
+    api_key: str = "test-api-key",
+    extra_env: Optional[Dict[str, str]] = None,
+) -> Iterator[Server]:
+    from backend import migrate
+
+    migrate.upgrade(database_url)
+    port = free_port()
+    env = base_env(
+        DATABASE_URL=database_url,
+        OPEN311_API_KEY=api_key,
+        BACKEND_PORT=str(port),
+        BACKEND_HOST="127.0.0.1",
+        **(extra_env or {}),
+    )
+    server = start("backend", [PYTHON, "-m", "backend", "serve"], port, env, log_dir, "/health")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def action_server(env: Dict[str, str], log_dir: Path) -> Iterator[Server]:
+    port = free_port()
+    server = start(
+        "actions",
+        [PYTHON, "-m", "actions", "--port", str(port)],
+        port,
+        base_env(**env),
+        log_dir,
+        "/health",
+        timeout=90,
+    )
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def rasa_server(
+    model: Path,
+    action_url: str,
+    log_dir: Path,
+    token: str = "test-token",
+    extra_env: Optional[Dict[str, str]] = None,
+) -> Iterator[Server]:
+    port = free_port()
+    args = [
+        str(REPO_ROOT / ".venv" / "bin" / "rasa"),
+        "run",
+        "--model",
+        str(model),
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        "bot/credentials.yml",
+        "--port",
+        str(port),
+        "--enable-api",
+        "--auth-token",
+        token,
+    ]
+    env = base_env(ACTION_ENDPOINT_URL=f"{action_url}/webhook", **(extra_env or {}))
+    server = start("rasa", args, port, env, log_dir, "/", timeout=240)
+    try:
+        yield server
+    finally:
+        server.stop()

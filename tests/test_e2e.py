@@ -1,0 +1,106 @@
+"""End to end: backend, action server and Rasa server, one complaint over HTTP."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+from sqlalchemy import create_engine, select
+
+from backend.db import sync_url
+from backend.tables import ticket_events, tickets
+from tests import servers
+from tests.conftest import _create_postgres_database, _drop_postgres_database
+
+pytestmark = pytest.mark.e2e
+
+
+class Stack:
+    def __init__(self, database_url: str, rasa: servers.Server) -> None:
+        self.database_url = database_url
+        self.rasa = rasa
+
+    def say(self, sender: str, message: str) -> List[Dict[str, Any]]:
+        body = json.dumps({"sender": sender, "message": message}).encode()
+        request = urllib.request.Request(
+            f"{self.rasa.url}/webhooks/rest/webhook",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return list(json.loads(response.read()))
+
+    def text(self, sender: str, message: str) -> str:
+        return "\n".join(r.get("text", "") for r in self.say(sender, message))
+
+
+@pytest.fixture(scope="module")
+def stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    logs = tmp_path_factory.mktemp("e2e-logs")
+    database_url = _create_postgres_database()
+    outbox = f"sqlite:///{logs / 'outbox.sqlite3'}"
+    try:
+        with servers.backend(database_url, logs) as backend:
+            env = {
+                "BACKEND_URL": backend.url,
+                "OPEN311_API_KEY": "test-api-key",
+                "OUTBOX_DATABASE_URL": outbox,
+            }
+            with (
+                servers.action_server(env, logs) as actions,
+                servers.rasa_server(model, actions.url, logs) as rasa,
+            ):
+                yield Stack(database_url, rasa)
+    finally:
+        _drop_postgres_database(database_url)
+
+
+def test_a_complaint_over_http_becomes_a_ticket(stack: Stack) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    first = stack.text(sender, "lampu jalan di gang 3 Bandar Lor mati sejak kemarin")
+    assert "foto" in first.lower()  # category, place and description came in one message
+    summary = stack.text(sender, "lewati")
+    assert "Apakah sudah benar?" in summary
+    assert "gang 3" in summary and "Bandar Lor" in summary
+    done = stack.text(sender, "ya")
+    assert "Nomor tiket" in done and "Dinas Perhubungan" in done
+
+    engine = create_engine(sync_url(stack.database_url), future=True)
+    with engine.connect() as conn:
+        row = conn.execute(select(tickets).where(tickets.c.account_id == sender)).one()
+        events = conn.execute(
+            select(ticket_events.c.workflow_status).where(ticket_events.c.ticket_id == row.id)
+        ).all()
+    engine.dispose()
+    assert row.service_request_id in done
+    assert row.service_code == "street_light"
+    assert row.agency_responsible == "dishub"
+    assert "gang 3" in row.address and "Bandar Lor" in row.address
+    assert row.kelurahan_code == "35.71.01.1001"
+    assert row.description == "lampu jalan di gang 3 Bandar Lor mati sejak kemarin"
+    assert row.channel == "web"
+    assert [e.workflow_status for e in events] == ["diterima"]
+
+    status = stack.text(sender, f"cek {row.service_request_id}")
+    assert row.service_request_id in status and "Diterima" in status
+
+
+def test_an_emergency_gets_112_at_once(stack: Stack) -> None:
+    replies = stack.say(f"e2e-{uuid.uuid4().hex[:8]}", "tolong ada kebakaran rumah!!")
+    assert "112" in replies[0]["text"]
+    assert replies[0].get("custom", {}).get("href") == "tel:112"
+    assert any("lokasi" in r.get("text", "").lower() for r in replies)
+
+
+def test_a_prank_files_nothing(stack: Stack) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    reply = stack.text(sender, "minta pulsa dong mbak")
+    assert "bijak" in reply
+    engine = create_engine(sync_url(stack.database_url), future=True)
+    with engine.connect() as conn:
+        assert conn.execute(select(tickets).where(tickets.c.account_id == sender)).all() == []
+    engine.dispose()
