@@ -91,8 +91,10 @@ def test_a_complaint_over_http_becomes_a_ticket(stack: Stack) -> None:
 
 def test_an_emergency_gets_112_at_once(stack: Stack) -> None:
     replies = stack.say(f"e2e-{uuid.uuid4().hex[:8]}", "tolong ada kebakaran rumah!!")
+    # The very first thing the citizen reads is the call instruction; the REST
+    # channel sends the tap-to-call link as its own message right after it.
     assert "112" in replies[0]["text"]
-    assert replies[0].get("custom", {}).get("href") == "tel:112"
+    assert replies[1].get("custom", {}).get("href") == "tel:112"
     assert any("lokasi" in r.get("text", "").lower() for r in replies)
 
 

@@ -107,6 +107,12 @@ def metrics(examples: Sequence[Example], predictions: Sequence[Dict[str, Any]]) 
         "emergency_recall": em_r,
         "emergency_precision": em_p,
         "fallback_rate": sum(p == "nlu_fallback" for p in predicted) / len(predicted),
+        # How often EmergencyPriority overrode the model, and how often rightly.
+        "emergency_priority_used": sum(bool(p.get("emergency_priority")) for p in predictions),
+        "emergency_priority_right": sum(
+            bool(p.get("emergency_priority")) and g.startswith("emergency_")
+            for p, g in zip(predictions, gold, strict=True)
+        ),
         **_kelurahan(examples, predictions),
         **_locations(examples, predictions),
         "per_intent": per_intent,
@@ -276,6 +282,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         goal = GOALS.get(key)
         mark = "" if goal is None else (" ok" if result[key] >= goal else f" BELOW GOAL {goal}")
         print(f"{key:>22}: {result[key]:.3f}{mark}")
+    print(
+        f"emergency priority overrides: {result['emergency_priority_used']} "
+        f"({result['emergency_priority_right']} were emergencies)"
+    )
     print("most frequent confusions:")
     for pair, count in result["confusions"][:10]:
         print(f"  {count:3d}  {pair}")
