@@ -3,6 +3,7 @@ photo and the citizen's confirmation (slots of `report_form`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import FormValidationAction, Tracker
@@ -13,6 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions import latest, places, texts
 from actions.catalogue import catalogue, category_of_intent, numbered_categories
 from actions.report import PLACE_SLOTS, SKIPPED
+from bot.components.normalize import load_lexicon, normalize_word
 
 # Messages that never answer a form question: the conversation turns elsewhere.
 NOT_AN_ANSWER = {
@@ -30,7 +32,6 @@ NOT_AN_ANSWER = {
     "ask_help",
     "out_of_scope",
 }
-SKIP_WORDS = {"lewati", "skip", "tidak ada", "gak ada", "ga ada", "nggak ada", "ora ono", "tidak"}
 FIELDS = {
     "category": "category",
     "location": "location",
@@ -125,7 +126,7 @@ class ValidateReportForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "photo":
             return {}
         text, intent = latest.text(tracker), latest.intent(tracker)
-        if intent == "deny" or text.lower() in SKIP_WORDS:
+        if intent == "deny" or is_skip(text):
             return {"photo": SKIPPED}
         if text and intent not in NOT_AN_ANSWER and intent != "affirm":
             # More detail instead of a photo: keep it with the description.
@@ -226,6 +227,15 @@ class ValidateReportForm(FormValidationAction):
             latitude=lat,
             longitude=lon,
         ).slots()
+
+
+def is_skip(text: str) -> bool:
+    """'lewati', 'skip', or a short no ('ra ono foto', 'gak ada') to the photo question."""
+    lexicon = load_lexicon()
+    words = [normalize_word(w, lexicon) for w in re.findall(r"[^\W_]+", text)]
+    if any(w in ("lewati", "lewat", "skip", "next", "lanjut") for w in words):
+        return True
+    return "tidak" in words and len(words) <= 4
 
 
 def _media_urls(tracker: Tracker) -> List[str]:

@@ -59,6 +59,28 @@ class AskCategory(Action):
         return []
 
 
+class AskFixField(Action):
+    """Which part of the summary is wrong? One button per part, and cancel."""
+
+    def name(self) -> Text:
+        return "action_ask_fix_field"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        # Built here, not in the domain: Rasa would read the payloads' braces
+        # as slot placeholders.
+        parts = [("Kategori", "category"), ("Lokasi", "location"),
+                 ("Keterangan", "description"), ("Foto", "photo")]  # fmt: skip
+        buttons = [
+            {"title": title, "payload": f'/choose_field{{"field":"{field}"}}'}
+            for title, field in parts
+        ]
+        buttons.append({"title": "Batalkan laporan", "payload": "/cancel_report"})
+        dispatcher.utter_message(response="utter_ask_fix_field", buttons=buttons)
+        return []
+
+
 class CancelReport(Action):
     def name(self) -> Text:
         return "action_cancel_report"

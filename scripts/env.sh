@@ -5,3 +5,5 @@ export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
 # No telemetry or error reports leave the machine (and there is no network).
 export RASA_TELEMETRY_ENABLED=false
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
+# Rasa 3.6's dependencies warn about their own deprecated calls at every start.
+export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore::DeprecationWarning}

@@ -43,7 +43,7 @@ def prioritise(
 class EmergencyPriority(MessageProcessor):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"threshold": 0.25}
+        return {"threshold": 0.35}
 
     def process_message(self, message: Message) -> None:
         intent = message.get(INTENT) or {}

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.form import ValidateReportForm
+from actions.form import ValidateReportForm, is_skip
 from actions.prompts import AskConfirmed
 from actions.report import SKIPPED
 from tests.actions.trackers import domain, entity, tracker
@@ -200,3 +201,19 @@ async def test_summary_shows_every_field() -> None:
     assert "jl. kawi, Kel. Bandar Lor" in text
     assert "lubang besar" in text and "tidak ada" in text
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
+
+
+@pytest.mark.parametrize(
+    ("text", "skip"),
+    [
+        ("lewati", True),
+        ("ra ono foto", True),
+        ("gak ada", True),
+        ("tidak", True),
+        ("skip aja", True),
+        ("fotonya nanti saya kirim sore", False),
+        ("lubangnya dalam, sudah ada yang jatuh dua kali kemarin", False),
+    ],
+)
+def test_photo_skip_answers(text: str, skip: bool) -> None:
+    assert is_skip(text) is skip

@@ -51,8 +51,8 @@ def write_nlu(path: Path, by_intent: Dict[str, List[str]], others: List[Dict[str
     path.write_text(yaml.safe_dump({"version": "3.1", "nlu": blocks + others}, allow_unicode=True))
 
 
-def fold_config(path: Path) -> None:
-    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+def fold_config(source: Path, path: Path) -> None:
+    config = yaml.safe_load(source.read_text(encoding="utf-8"))
     config["pipeline"] = [c for c in config["pipeline"] if "EmergencyPriority" not in c["name"]]
     path.write_text(yaml.safe_dump(config, allow_unicode=True))
 
@@ -107,12 +107,13 @@ def scores(results: List[Tuple[str, Dict[str, Any]]], threshold: Optional[float]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--config", type=Path, default=CONFIG, help="pipeline to try")
     args = parser.parse_args()
     by_intent, others = raw_examples()
     results: List[Tuple[str, Dict[str, Any]]] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        fold_config(work / "config.yml")
+        fold_config(args.config, work / "config.yml")
         for k in range(args.folds):
             train_part = {
                 i: [x for n, x in enumerate(v) if n % args.folds != k] for i, v in by_intent.items()

@@ -1,0 +1,46 @@
+"""Domain rules that, broken, fail silently at run time."""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+import pytest
+from rasa.shared.core.domain import Domain
+
+from tests.servers import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def domain() -> Dict[str, Any]:
+    return Domain.load(str(REPO_ROOT / "bot" / "domain")).as_dict()
+
+
+def test_no_slot_mapping_names_an_action(domain: Dict[str, Any]) -> None:
+    # A custom mapping with `action:` also runs after every user message,
+    # so the form's extraction would run twice per turn.
+    named = [
+        name
+        for name, slot in domain["slots"].items()
+        for mapping in slot["mappings"]
+        if mapping.get("action")
+    ]
+    assert named == []
+
+
+def test_no_response_button_payload_has_braces(domain: Dict[str, Any]) -> None:
+    # Rasa reads {...} in responses as slot placeholders and mangles payloads.
+    payloads = [
+        button["payload"]
+        for variants in domain["responses"].values()
+        for variant in variants
+        for button in variant.get("buttons", [])
+    ]
+    assert payloads and not [p for p in payloads if "{" in p]
+
+
+def test_every_service_has_a_report_intent(domain: Dict[str, Any]) -> None:
+    from actions.catalogue import catalogue
+
+    intents = {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}
+    missing = [c for c in catalogue().services if c != "other" and f"report_{c}" not in intents]
+    assert missing == []
