@@ -89,17 +89,17 @@ def start(
     return server
 
 
-@contextmanager
-def backend(
+def start_backend(
     database_url: str,
     log_dir: Path,
     api_key: str = "test-api-key",
     extra_env: Optional[Dict[str, str]] = None,
-) -> Iterator[Server]:
+    port: Optional[int] = None,
+) -> Server:
     from backend import migrate
 
     migrate.upgrade(database_url)
-    port = free_port()
+    port = port or free_port()
     env = base_env(
         DATABASE_URL=database_url,
         OPEN311_API_KEY=api_key,
@@ -107,7 +107,17 @@ def backend(
         BACKEND_HOST="127.0.0.1",
         **(extra_env or {}),
     )
-    server = start("backend", [PYTHON, "-m", "backend", "serve"], port, env, log_dir, "/health")
+    return start("backend", [PYTHON, "-m", "backend", "serve"], port, env, log_dir, "/health")
+
+
+@contextmanager
+def backend(
+    database_url: str,
+    log_dir: Path,
+    api_key: str = "test-api-key",
+    extra_env: Optional[Dict[str, str]] = None,
+) -> Iterator[Server]:
+    server = start_backend(database_url, log_dir, api_key, extra_env)
     try:
         yield server
     finally:
@@ -139,8 +149,9 @@ def rasa_server(
     log_dir: Path,
     token: str = "test-token",
     extra_env: Optional[Dict[str, str]] = None,
+    port: Optional[int] = None,
 ) -> Iterator[Server]:
-    port = free_port()
+    port = port or free_port()
     args = [
         str(REPO_ROOT / ".venv" / "bin" / "rasa"),
         "run",

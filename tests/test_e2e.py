@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 import uuid
 from pathlib import Path
@@ -17,12 +18,34 @@ from tests import servers
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 pytestmark = pytest.mark.e2e
+TOKEN = "e2e-token"
 
 
 class Stack:
-    def __init__(self, database_url: str, rasa: servers.Server) -> None:
+    def __init__(
+        self, database_url: str, rasa: servers.Server, backend: servers.Server, logs: Path
+    ) -> None:
         self.database_url = database_url
         self.rasa = rasa
+        self.backend = backend
+        self.logs = logs
+
+    def restart_backend(self) -> None:
+        port = int(self.backend.url.rsplit(":", 1)[1])
+        self.backend = servers.start_backend(self.database_url, self.logs, port=port)
+
+    def tickets_of(self, sender: str) -> List[Any]:
+        engine = create_engine(sync_url(self.database_url), future=True)
+        with engine.connect() as conn:
+            rows = conn.execute(select(tickets).where(tickets.c.account_id == sender)).all()
+        engine.dispose()
+        return list(rows)
+
+    def bot_texts(self, sender: str) -> List[str]:
+        url = f"{self.rasa.url}/conversations/{sender}/tracker?token={TOKEN}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            events = json.loads(response.read())["events"]
+        return [e.get("text") or "" for e in events if e["event"] == "bot"]
 
     def say(self, sender: str, message: str) -> List[Dict[str, Any]]:
         body = json.dumps({"sender": sender, "message": message}).encode()
@@ -42,20 +65,29 @@ class Stack:
 def stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logs = tmp_path_factory.mktemp("e2e-logs")
     database_url = _create_postgres_database()
-    outbox = f"sqlite:///{logs / 'outbox.sqlite3'}"
+    backend = servers.start_backend(database_url, logs)
+    rasa_port = servers.free_port()
+    env = {
+        "BACKEND_URL": backend.url,
+        "OPEN311_API_KEY": "test-api-key",
+        "OUTBOX_DATABASE_URL": f"sqlite:///{logs / 'outbox.sqlite3'}",
+        "OUTBOX_INTERVAL": "1",
+        "BACKEND_TIMEOUT": "3",
+        "RASA_TOKEN": TOKEN,
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+    }
+    stack = None
     try:
-        with servers.backend(database_url, logs) as backend:
-            env = {
-                "BACKEND_URL": backend.url,
-                "OPEN311_API_KEY": "test-api-key",
-                "OUTBOX_DATABASE_URL": outbox,
-            }
-            with (
-                servers.action_server(env, logs) as actions,
-                servers.rasa_server(model, actions.url, logs) as rasa,
-            ):
-                yield Stack(database_url, rasa)
+        with (
+            servers.action_server(env, logs) as actions,
+            servers.rasa_server(model, actions.url, logs, token=TOKEN, port=rasa_port) as rasa,
+        ):
+            stack = Stack(database_url, rasa, backend, logs)
+            yield stack
     finally:
+        backend.stop()
+        if stack:
+            stack.backend.stop()
         _drop_postgres_database(database_url)
 
 
@@ -106,3 +138,28 @@ def test_a_prank_files_nothing(stack: Stack) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(tickets).where(tickets.c.account_id == sender)).all() == []
     engine.dispose()
+
+
+def test_a_report_made_while_the_backend_is_down_is_filed_when_it_is_back(
+    stack: Stack,
+) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    stack.backend.stop()
+    stack.text(sender, "sampah numpuk di depan pasar bandar kelurahan bandar lor")
+    stack.text(sender, "lewati")
+    kept = stack.text(sender, "ya")
+    assert "sudah kami simpan" in kept
+    assert stack.tickets_of(sender) == []
+
+    stack.restart_backend()
+    deadline = time.monotonic() + 60
+    while not stack.tickets_of(sender) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    (ticket,) = stack.tickets_of(sender)
+    assert ticket.service_code == "waste"
+    # The citizen is told the number in the same conversation.
+    while time.monotonic() < deadline:
+        if any(ticket.service_request_id in t for t in stack.bot_texts(sender)):
+            break
+        time.sleep(0.5)
+    assert any(ticket.service_request_id in t for t in stack.bot_texts(sender))
