@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import texts
+from actions import places, texts
 from actions.catalogue import catalogue, category_name
 from actions.report import REPORT_SLOTS, SKIPPED, Report
 
@@ -90,3 +90,24 @@ class CancelReport(Action):
     ) -> List[EventType]:
         dispatcher.utter_message(response="utter_report_cancelled")
         return [SlotSet(slot, None) for slot in REPORT_SLOTS]
+
+
+class LocationReceived(Action):
+    """A pin shared outside a report: where it is, and what happens next."""
+
+    def name(self) -> Text:
+        return "action_location_received"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        pin = places.pin_of(tracker)
+        area = places.locate_pin(*pin) if pin else None
+        if area is None:
+            dispatcher.utter_message(text=texts.OUTSIDE_CITY)
+            return []
+        dispatcher.utter_message(
+            text=texts.PIN_RECEIVED.format(kelurahan=area.name, kecamatan=area.kecamatan)
+        )
+        dispatcher.utter_message(response="utter_location_without_problem")
+        return []

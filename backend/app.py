@@ -9,7 +9,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy import text
 
-from backend import chat_page, open311, staff
+from backend import chat_page, media, notify, open311, staff
 from backend.catalogue import load_catalogue
 from backend.config import Settings, load_settings
 from backend.context import AppContext, context
@@ -28,9 +28,12 @@ def create_app(settings: Settings | None = None, name: str = "lapor-backend") ->
     wilayah = load_wilayah(settings.gazetteer_file)
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    # Photos up to the media limit, with room for the form around them.
+    app.config.REQUEST_MAX_SIZE = 8 * 1024 * 1024
     app.blueprint(open311.bp)
     app.blueprint(staff.bp)
     app.blueprint(chat_page.bp)
+    app.blueprint(media.bp)
     app.add_route(health, "/health", methods=["GET"])
     install_error_handlers(app)
 
@@ -42,6 +45,17 @@ def create_app(settings: Settings | None = None, name: str = "lapor-backend") ->
         )
         if settings.api_key_is_default:
             logger.warning("OPEN311_API_KEY is not set: using the development key")
+
+    @app.after_server_start
+    async def _start_notifier(app: Sanic, _loop: object) -> None:
+        from bot.channels.sender import WhatsAppSender
+
+        sender = WhatsAppSender.from_env()
+        if sender is None:
+            logger.info("TWILIO_* not set: WhatsApp status notices stay queued")
+            return
+        engine = app.ctx.backend.engine
+        app.add_task(notify.run_forever(engine, sender, settings.notify_interval))
 
     @app.after_server_stop
     async def _disconnect(app: Sanic, _loop: object) -> None:

@@ -43,6 +43,10 @@ class Settings:
     max_tickets_per_hour: int = 5
     # Where browsers reach the Rasa server (the /chat test page talks to it).
     rasa_public_url: str = "http://localhost:5005"
+    # Where the outside world reaches this backend (links to stored photos).
+    public_url: str = "http://localhost:8000"
+    # Seconds between sends of queued WhatsApp status notices.
+    notify_interval: float = 10.0
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -70,6 +74,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         max_tickets_per_hour=_int(env, "MAX_TICKETS_PER_HOUR", 5),
         rasa_public_url=env.get("RASA_PUBLIC_URL")
         or f"http://localhost:{env.get('RASA_PORT', '5005')}",
+        public_url=(env.get("BACKEND_PUBLIC_URL") or "").rstrip("/")
+        or f"http://localhost:{_int(env, 'BACKEND_PORT', DEFAULT_PORT)}",
+        notify_interval=float(env.get("NOTIFY_INTERVAL") or 10),
     )
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -81,4 +82,33 @@ department_keys = Table(
     Column("label", String(128)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+)
+
+media = Table(
+    "media",
+    metadata,
+    # Random id: media URLs are public, and must not be guessable in sequence.
+    Column("id", String(32), primary_key=True),
+    Column("content_type", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("recipient", String(64), nullable=False),
+    Column("workflow_status", String(16), nullable=False),
+    Column("note", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("message_sid", String(64)),
+    Column("kind", String(16)),  # "text" inside WhatsApp's 24-hour window, else "template"
+    Column("last_error", Text),
+    Index("ix_notifications_pending", "sent_at", "next_attempt_at"),
 )

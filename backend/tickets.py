@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from backend import workflow
+from backend import notify, workflow
 from backend.catalogue import Service
 from backend.tables import ticket_events, tickets
 from backend.timeutil import WIB, aware, utcnow
@@ -277,6 +277,7 @@ async def change_status(
             )
         )
         await _record(conn, current.id, new_status, note, actor, when)
+        await notify.enqueue(conn, current, new_status, note, when)
         updated = (await conn.execute(select(tickets).where(tickets.c.id == current.id))).one()
     return Ticket.from_row(updated)
 

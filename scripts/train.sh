@@ -14,3 +14,5 @@ start=$(date +%s)
 .venv/bin/rasa train --config bot/config.yml --domain bot/domain \
   --data data/nlu data/dialogue --out models --fixed-model-name "$name"
 echo "trained $model in $(( $(date +%s) - start ))s"
+# Older models only fill the disk: keep the one just trained.
+find models -name 'lapor-*.tar.gz' ! -path "$model" -delete

@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from backend import migrate
 from backend.config import Settings
 from backend.db import sync_url
+from tests.fake_twilio import FakeTwilio
+from tests.servers import Server
 
 # CI and developers' machines serve PostgreSQL here (trust auth). If it is not
 # reachable the PostgreSQL tests fail: they never skip.
@@ -73,7 +75,7 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
 def _truncate(url: str) -> None:
     engine = create_sync_engine(sync_url(url), future=True)
     with engine.begin() as conn:
-        for table in ("ticket_events", "tickets", "department_keys"):
+        for table in ("notifications", "ticket_events", "media", "tickets", "department_keys"):
             conn.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
 
@@ -95,3 +97,30 @@ def model() -> Path:
     from tests.model import trained_model
 
     return trained_model()
+
+
+@pytest.fixture(scope="session")
+def live_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The backend as a real server on PostgreSQL, for code that calls it over HTTP."""
+    from tests import servers
+
+    url = _create_postgres_database()
+    try:
+        with servers.backend(url, tmp_path_factory.mktemp("backend-logs")) as server:
+            yield server
+    finally:
+        _drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def twilio() -> Iterator[FakeTwilio]:
+    yield FakeTwilio().start()
+
+
+@pytest.fixture
+def fake(twilio: FakeTwilio) -> FakeTwilio:
+    """The fake Twilio API with no recorded calls and no planned failures."""
+    twilio.calls.clear()
+    twilio.failures.clear()
+    twilio.media.clear()
+    return twilio

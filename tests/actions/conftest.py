@@ -1,23 +1,10 @@
-"""A real backend (PostgreSQL) for the actions that talk to it."""
+"""The actions talk to the live backend (tests/conftest.py)."""
 
 from __future__ import annotations
-
-from typing import Iterator
 
 import pytest
 
 from tests import servers
-from tests.conftest import _create_postgres_database, _drop_postgres_database
-
-
-@pytest.fixture(scope="session")
-def live_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.Server]:
-    url = _create_postgres_database()
-    try:
-        with servers.backend(url, tmp_path_factory.mktemp("backend-logs")) as server:
-            yield server
-    finally:
-        _drop_postgres_database(url)
 
 
 @pytest.fixture

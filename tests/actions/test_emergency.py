@@ -51,3 +51,22 @@ async def test_recorded_place_is_repeated_with_the_call_instruction() -> None:
     assert dispatcher.messages[0]["where"] == "jl dhoho"
     assert "tel:112" in dispatcher.messages[1]["text"]
     assert slot_events(events) == {"emergency_location": None, "emergency_type": None}
+
+
+async def test_a_pin_outside_a_report_is_located_or_refused_honestly() -> None:
+    from actions.prompts import LocationReceived
+
+    inside = CollectingDispatcher()
+    t = tracker(
+        "",
+        "share_location",
+        metadata={"location": {"latitude": -7.816731, "longitude": 112.012012}},
+    )
+    await LocationReceived().run(inside, t, domain())
+    assert "Setonogedong" in inside.messages[0]["text"]
+    outside = CollectingDispatcher()
+    t = tracker(
+        "", "share_location", entities=[entity("latitude", -7.2575), entity("longitude", 112.7521)]
+    )
+    await LocationReceived().run(outside, t, domain())
+    assert "di luar Kota Kediri" in outside.messages[0]["text"]

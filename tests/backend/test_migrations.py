@@ -12,7 +12,14 @@ from backend.db import sync_url
 from backend.tables import metadata
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 
-TABLES = {"tickets", "ticket_events", "department_keys", "alembic_version"}
+TABLES = {
+    "tickets",
+    "ticket_events",
+    "department_keys",
+    "media",
+    "notifications",
+    "alembic_version",
+}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

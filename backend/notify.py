@@ -1,0 +1,136 @@
+"""Tell WhatsApp reporters when a department changes their ticket's status.
+
+A status change queues a row in `notifications` in the same transaction, so
+no change goes unannounced; a worker in every backend process sends due rows
+(claimed with FOR UPDATE SKIP LOCKED, so replicas never send one twice). Inside
+WhatsApp's 24-hour window the message is free text; outside it Twilio only
+delivers an approved template (TWILIO_TEMPLATES={"ticket_status": "HX..."}).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Dict, Optional, Protocol
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from backend.tables import notifications, tickets
+from backend.timeutil import utcnow
+from backend.workflow import LABELS
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_KIND = "ticket_status"
+MAX_ATTEMPTS = 8
+TEXT = (
+    "📢 Pembaruan laporan {ticket}\n"
+    "Status: {status}\n"
+    "{note_line}"
+    "Terima kasih telah melapor melalui Lapor Mbak Wali."
+)
+
+
+class Sender(Protocol):
+    async def in_window(self, recipient: str) -> bool: ...
+    async def send_text(self, recipient: str, body: str) -> str: ...
+    async def send_template(self, recipient: str, kind: str, variables: Dict[str, str]) -> str: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    message_sid: str
+    kind: str
+
+
+async def enqueue(
+    conn: AsyncConnection, ticket: Any, status: str, note: Optional[str], when: datetime
+) -> None:
+    """Queues the notice when the ticket came over WhatsApp (we have a number)."""
+    if ticket.channel != "whatsapp" or not ticket.phone:
+        return
+    await conn.execute(
+        insert(notifications).values(
+            ticket_id=ticket.id,
+            recipient=f"whatsapp:{ticket.phone}",
+            workflow_status=status,
+            note=(note or "").strip() or None,
+            created_at=when,
+            next_attempt_at=when,
+            attempts=0,
+        )
+    )
+
+
+def message(ticket: str, status: str, note: Optional[str]) -> str:
+    note_line = f"Catatan petugas: {note}\n" if note else ""
+    return TEXT.format(ticket=ticket, status=LABELS.get(status, status), note_line=note_line)
+
+
+async def deliver(
+    sender: Sender, recipient: str, ticket: str, status: str, note: Optional[str]
+) -> Outcome:
+    if await sender.in_window(recipient):
+        return Outcome(await sender.send_text(recipient, message(ticket, status, note)), "text")
+    variables = {"1": ticket, "2": LABELS.get(status, status), "3": note or "-"}
+    return Outcome(await sender.send_template(recipient, TEMPLATE_KIND, variables), "template")
+
+
+async def flush(engine: AsyncEngine, sender: Sender, batch: int = 20) -> int:
+    """Sends due notifications; returns how many were sent."""
+    sent = 0
+    async with engine.begin() as conn:
+        rows = (
+            await conn.execute(
+                select(notifications, tickets.c.service_request_id)
+                .join(tickets, tickets.c.id == notifications.c.ticket_id)
+                .where(
+                    notifications.c.sent_at.is_(None),
+                    notifications.c.next_attempt_at <= utcnow(),
+                    notifications.c.attempts < MAX_ATTEMPTS,
+                )
+                .order_by(notifications.c.id)
+                .limit(batch)
+                .with_for_update(of=notifications, skip_locked=True)
+            )
+        ).all()
+        for row in rows:
+            values = await _attempt(sender, row)
+            sent += "sent_at" in values
+            await conn.execute(
+                update(notifications).where(notifications.c.id == row.id).values(values)
+            )
+    return sent
+
+
+async def _attempt(sender: Sender, row: Any) -> Dict[str, Any]:
+    try:
+        outcome = await deliver(
+            sender, row.recipient, row.service_request_id, row.workflow_status, row.note
+        )
+    except Exception as exc:  # any Twilio or network failure: retry later
+        delay = timedelta(seconds=30 * 2 ** min(row.attempts, 6))
+        logger.warning("status notice for %s not sent: %s", row.service_request_id, exc)
+        return {
+            "attempts": row.attempts + 1,
+            "last_error": str(exc)[:500],
+            "next_attempt_at": utcnow() + delay,
+        }
+    return {
+        "attempts": row.attempts + 1,
+        "sent_at": utcnow(),
+        "message_sid": outcome.message_sid,
+        "kind": outcome.kind,
+    }
+
+
+async def run_forever(engine: AsyncEngine, sender: Sender, every: float) -> None:
+    while True:
+        try:
+            await flush(engine, sender)
+        except Exception:
+            logger.exception("notification flush failed; will retry")
+        await asyncio.sleep(every)

@@ -1,0 +1,1 @@
+"""Custom Rasa channels: WhatsApp through Twilio (whatsapp.py)."""

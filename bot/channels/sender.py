@@ -1,0 +1,37 @@
+"""Messages the backend starts (ticket status notices) sent over WhatsApp."""
+
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+from bot.channels.formatting import split_text
+from bot.channels.state import ChannelState, store_from_env
+from bot.channels.twilio_api import TwilioClient, TwilioConfig, TwilioError
+
+
+class WhatsAppSender:
+    def __init__(self, client: TwilioClient, state: ChannelState) -> None:
+        self.client = client
+        self.state = state
+
+    @classmethod
+    def from_env(cls) -> Optional["WhatsAppSender"]:
+        config = TwilioConfig.from_env()
+        if not config.configured:
+            return None
+        return cls(TwilioClient(config), ChannelState(store_from_env()))
+
+    async def in_window(self, recipient: str) -> bool:
+        return await self.state.in_window(recipient)
+
+    async def send_text(self, recipient: str, body: str) -> str:
+        sids = [await self.client.send(recipient, body=piece) for piece in split_text(body)]
+        return sids[0]
+
+    async def send_template(self, recipient: str, kind: str, variables: Dict[str, str]) -> str:
+        content_sid = self.client.config.templates.get(kind)
+        if not content_sid:
+            raise TwilioError(0, None, f"no approved template configured for {kind!r}")
+        return await self.client.send(
+            recipient, content_sid=content_sid, content_variables=variables
+        )

@@ -1,0 +1,248 @@
+"""WhatsApp through Twilio, as a Rasa input/output channel.
+
+Inbound (POST /webhooks/whatsapp/webhook): every request's X-Twilio-Signature
+is checked; each MessageSid is processed once; Twilio gets its answer at
+once while the bot's turn runs in the background, one message at a time per
+sender, and the replies go out through Twilio's REST API.
+Delivery receipts arrive at /webhooks/whatsapp/status.
+
+Configured in bot/credentials.yml; secrets come from the environment:
+TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_FROM, TWILIO_API_BASE,
+TWILIO_WEBHOOK_BASE_URL (the public URL behind a TLS proxy), REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections import defaultdict
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from urllib.parse import parse_qsl
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+
+from bot.channels import formatting, inbound
+from bot.channels.media import BackendMedia, MediaStoreError
+from bot.channels.privacy import mask_phone
+from bot.channels.state import ChannelState, store_from_env
+from bot.channels.twilio_api import MediaRejected, TwilioClient, TwilioConfig, TwilioError
+
+logger = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+PHOTO_REFUSED = (
+    "Mohon maaf, foto tidak dapat kami terima: hanya gambar (JPG/PNG) dengan ukuran "
+    "paling besar {mb} MB. Silakan kirim foto lain atau lanjutkan tanpa foto."
+)
+UNSUPPORTED = (
+    "Mohon maaf, jenis pesan ini belum dapat kami proses. Silakan ketik pesan, "
+    "kirim foto, atau bagikan lokasi (share location)."
+)
+TROUBLE = "Mohon maaf, sistem sedang mengalami gangguan. Untuk keadaan darurat, telepon 112."
+
+
+class WhatsAppOutput(OutputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "whatsapp"
+
+    def __init__(self, client: TwilioClient, state: ChannelState) -> None:
+        self.client = client
+        self.state = state
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        for piece in formatting.split_text(text):
+            await self._send(recipient_id, body=piece)
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        # WhatsApp sessions have no free-form buttons: a numbered list, and the
+        # reply's number maps back to the payload (see WhatsAppInput).
+        await self.state.remember_buttons(recipient_id, buttons)
+        await self.send_text_message(recipient_id, formatting.with_numbered_buttons(text, buttons))
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self._send(recipient_id, media_url=image)
+
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
+        # Custom payloads (the web widget's call button) have a text twin.
+        logger.debug("custom payload not sent over WhatsApp: %s", json_message.get("type"))
+
+    async def _send(
+        self, to: str, body: Optional[str] = None, media_url: Optional[str] = None
+    ) -> None:
+        try:
+            await self.client.send(to, body=body, media_url=media_url)
+        except TwilioError as exc:
+            # Logged (with Twilio's error code) and the conversation goes on.
+            logger.error("reply to %s not delivered: %s", mask_phone(to), exc)
+
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+class WhatsAppInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "whatsapp"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        config = TwilioConfig.from_env()
+        if not config.configured:
+            logger.warning("WhatsApp channel: TWILIO_* variables are not set; webhooks get 403")
+        public = credentials.get("public_base_url") or os.environ.get("TWILIO_WEBHOOK_BASE_URL")
+        return cls(config, ChannelState(store_from_env()), BackendMedia.from_env(), public)
+
+    def __init__(
+        self,
+        config: TwilioConfig,
+        state: ChannelState,
+        media: BackendMedia,
+        public_base_url: Optional[str] = None,
+    ) -> None:
+        self.config = config
+        self.state = state
+        self.media = media
+        self.public_base_url = (public_base_url or "").rstrip("/") or None
+        self.output = WhatsAppOutput(TwilioClient(config), state)
+        self._locks: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task] = set()
+
+    def get_output_channel(self) -> OutputChannel:
+        return self.output
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        bp = Blueprint("whatsapp_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"])
+        async def message(request: Request) -> HTTPResponse:
+            form = self._verified_form(request)
+            if form is None:
+                return response.text("invalid signature", status=403)
+            try:
+                received = inbound.parse(form)
+            except inbound.BadWebhook as exc:
+                return response.text(str(exc), status=400)
+            if await self.state.first_time(received.message_sid):
+                self._start(self._handle(received, on_new_message))
+            # Twilio only needs to know we have it; replies go out via REST.
+            return response.text(EMPTY_TWIML, content_type="text/xml")
+
+        @bp.route("/status", methods=["POST"])
+        async def status(request: Request) -> HTTPResponse:
+            form = self._verified_form(request)
+            if form is None:
+                return response.text("invalid signature", status=403)
+            sid = form.get("MessageSid") or form.get("SmsSid")
+            state = form.get("MessageStatus") or form.get("SmsStatus")
+            if not sid or not state:
+                return response.text("MessageSid and MessageStatus are required", status=400)
+            await self.state.record_status(sid, state, form.get("ErrorCode") or None)
+            if state in ("failed", "undelivered"):
+                logger.warning(
+                    "WhatsApp message %s %s (error %s)", sid, state, form.get("ErrorCode")
+                )
+            return response.text("", status=204)
+
+        return bp
+
+    def _verified_form(self, request: Request) -> Optional[Dict[str, str]]:
+        # Twilio signs every parameter, empty ones too ("Body=" for a photo);
+        # Sanic's form parser drops those, so read the body ourselves.
+        form = dict(
+            parse_qsl((request.body or b"").decode("utf-8", "replace"), keep_blank_values=True)
+        )
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not (self.config.auth_token and signature):
+            return None
+        url = self._public_url(request)
+        if not RequestValidator(self.config.auth_token).validate(url, form, signature):
+            return None
+        return form
+
+    def _public_url(self, request: Request) -> str:
+        if not self.public_base_url:
+            return request.url
+        query = f"?{request.query_string}" if request.query_string else ""
+        return f"{self.public_base_url}{request.path}{query}"
+
+    def _start(self, job: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(job)
+        self._tasks.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, received: inbound.Inbound, on_new_message: OnNewMessage) -> None:
+        # asyncio.Lock wakes waiters in arrival order: one sender's messages
+        # are processed in the order they came in.
+        async with self._locks[received.sender]:
+            try:
+                await self._process(received, on_new_message)
+            except Exception:
+                logger.exception("WhatsApp message from %s failed", mask_phone(received.sender))
+                await self.output.send_text_message(received.sender, TROUBLE)
+
+    async def _process(self, received: inbound.Inbound, on_new_message: OnNewMessage) -> None:
+        await self.state.touch(received.sender)
+        metadata: Dict[str, Any] = {"profile_name": received.profile_name}
+        text = await self._text(received)
+        if received.location:
+            metadata["location"] = received.location
+        if received.media:
+            urls = await self._store_photos(received)
+            if urls:
+                metadata["media_urls"] = urls
+                text = text or "/share_photo"
+        if not text:
+            if not received.media:  # a refused photo already got its answer
+                await self.output.send_text_message(received.sender, UNSUPPORTED)
+            return
+        await on_new_message(
+            UserMessage(
+                text,
+                self.output,
+                received.sender,
+                input_channel=self.name(),
+                message_id=received.message_sid,
+                metadata=metadata,
+            )
+        )
+
+    async def _text(self, received: inbound.Inbound) -> str:
+        if received.button_payload:
+            return received.button_payload
+        if received.location:
+            return inbound.location_payload(received.location)
+        if received.body:
+            chosen = formatting.choose_button(
+                received.body, await self.state.buttons(received.sender)
+            )
+            return chosen or received.body
+        return ""
+
+    async def _store_photos(self, received: inbound.Inbound) -> List[str]:
+        urls: List[str] = []
+        for item in received.media:
+            try:
+                data, content_type = await self.output.client.fetch_media(item.url)
+                urls.append(await self.media.store(data, content_type))
+            except MediaRejected as exc:
+                logger.info("photo from %s refused: %s", mask_phone(received.sender), exc)
+                mb = self.config.max_media_bytes // (1024 * 1024)
+                await self.output.send_text_message(received.sender, PHOTO_REFUSED.format(mb=mb))
+            except (TwilioError, MediaStoreError) as exc:
+                logger.error("photo from %s not stored: %s", mask_phone(received.sender), exc)
+        return urls

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Dict, List
+
+from sanic import Sanic
+from sqlalchemy import select
+
+from backend import keys, notify
+from backend.tables import notifications
+from bot.channels.sender import WhatsAppSender
+from bot.channels.state import ChannelState, MemoryStore
+from bot.channels.twilio_api import TwilioClient, TwilioConfig
+from tests.backend.helpers import post_request, valid_form
+from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, WHATSAPP_FROM, FakeTwilio
+
+PHONE = "+6281299990000"
+
+
+def sender_for(fake: FakeTwilio) -> WhatsAppSender:
+    config = TwilioConfig(
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        whatsapp_from=WHATSAPP_FROM,
+        api_base=fake.url,
+        backoff=0.01,
+        retries=0,
+        templates={"ticket_status": "HX1234"},
+    )
+    return WhatsAppSender(TwilioClient(config), ChannelState(MemoryStore()))
+
+
+async def _ticket_moved(app: Sanic, channel: str = "whatsapp") -> str:
+    _, body = await post_request(app, valid_form(channel=channel, phone=PHONE))
+    ticket = str(body[0]["service_request_id"])
+    key = await keys.issue_key(app.ctx.backend.engine, "dishub")
+    _, response = await app.asgi_client.post(
+        f"/api/v1/requests/{ticket}/status",
+        json={"status": "diproses", "note": "Tim menuju lokasi"},
+        headers={"X-API-Key": key},
+    )
+    assert response.status == 200
+    return ticket
+
+
+async def _rows(app: Sanic) -> List[Dict[str, Any]]:
+    async with app.ctx.backend.engine.connect() as conn:
+        return [dict(r._mapping) for r in (await conn.execute(select(notifications))).all()]
+
+
+async def test_inside_the_window_the_notice_is_free_text(app: Sanic, fake: FakeTwilio) -> None:
+    ticket = await _ticket_moved(app)
+    sender = sender_for(fake)
+    await sender.state.touch(f"whatsapp:{PHONE}", at=time.time() - 3600)
+    assert await notify.flush(app.ctx.backend.engine, sender) == 1
+    (sent,) = fake.messages()
+    assert sent["To"] == f"whatsapp:{PHONE}"
+    assert ticket in sent["Body"] and "Sedang diproses" in sent["Body"]
+    assert "Tim menuju lokasi" in sent["Body"]
+    (row,) = await _rows(app)
+    assert row["kind"] == "text" and row["sent_at"] is not None
+    assert await notify.flush(app.ctx.backend.engine, sender) == 0  # sent once
+
+
+async def test_outside_the_window_the_approved_template_is_used(
+    app: Sanic, fake: FakeTwilio
+) -> None:
+    ticket = await _ticket_moved(app)
+    assert await notify.flush(app.ctx.backend.engine, sender_for(fake)) == 1
+    (sent,) = fake.messages()
+    assert sent["ContentSid"] == "HX1234"
+    assert json.loads(sent["ContentVariables"]) == {
+        "1": ticket,
+        "2": "Sedang diproses",
+        "3": "Tim menuju lokasi",
+    }
+    assert "Body" not in sent
+
+
+async def test_a_failed_send_is_kept_and_retried(app: Sanic, fake: FakeTwilio) -> None:
+    await _ticket_moved(app)
+    fake.failures.append((500, 20500))
+    assert await notify.flush(app.ctx.backend.engine, sender_for(fake)) == 0
+    (row,) = await _rows(app)
+    assert row["attempts"] == 1 and row["sent_at"] is None and "20500" in row["last_error"]
+
+
+async def test_only_whatsapp_reports_are_notified(app: Sanic) -> None:
+    await _ticket_moved(app, channel="web")
+    assert await _rows(app) == []

@@ -1,0 +1,99 @@
+"""A local fake of Twilio's REST API: records every call, serves media.
+
+Runs an aiohttp server in a background thread on 127.0.0.1; the channel's
+client is pointed at it with TWILIO_API_BASE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from aiohttp import web
+
+from tests.servers import free_port
+
+ACCOUNT_SID = "AC" + "0" * 32
+AUTH_TOKEN = "test-auth-token"
+WHATSAPP_FROM = "whatsapp:+14155238886"
+JPEG = b"\xff\xd8\xff\xe0" + b"\x10JFIF" + b"\x00" * 256
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    form: Dict[str, str]
+    authorization: Optional[str]
+
+
+@dataclass
+class FakeTwilio:
+    port: int = field(default_factory=free_port)
+    calls: List[Call] = field(default_factory=list)
+    # Status codes to answer the next message sends with (then 201 again).
+    failures: List[Tuple[int, int]] = field(default_factory=list)  # (HTTP status, Twilio code)
+    media: Dict[str, Tuple[bytes, str]] = field(default_factory=dict)
+    _sids: Any = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def media_url(self, name: str) -> str:
+        return f"{self.url}/media/{name}"
+
+    def messages(self) -> List[Dict[str, str]]:
+        return [c.form for c in self.calls if c.path.endswith("/Messages.json")]
+
+    def expected_auth(self) -> str:
+        token = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
+        return f"Basic {token}"
+
+    async def _send(self, request: web.Request) -> web.Response:
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        self.calls.append(Call("POST", request.path, form, request.headers.get("Authorization")))
+        if request.headers.get("Authorization") != self.expected_auth():
+            return web.json_response({"code": 20003, "message": "Authenticate"}, status=401)
+        if self.failures:
+            status, code = self.failures.pop(0)
+            return web.json_response({"code": code, "message": "fake failure"}, status=status)
+        sid = f"SM{next(self._sids):032d}"
+        return web.json_response({"sid": sid, "status": "queued"}, status=201)
+
+    async def _media(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("GET", request.path, {}, request.headers.get("Authorization")))
+        if request.headers.get("Authorization") != self.expected_auth():
+            return web.Response(status=401)
+        data, content_type = self.media.get(request.match_info["name"], (JPEG, "image/jpeg"))
+        return web.Response(body=data, content_type=content_type)
+
+    def start(self) -> "FakeTwilio":
+        ready = threading.Event()
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            app = web.Application()
+            app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._send)
+            app.router.add_get("/media/{name}", self._media)
+            runner = web.AppRunner(app)
+            loop.run_until_complete(runner.setup())
+            loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())
+            ready.set()
+            loop.run_forever()
+
+        threading.Thread(target=serve, daemon=True).start()
+        ready.wait(10)
+        return self
+
+    def env(self) -> Dict[str, str]:
+        return {
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
+            "TWILIO_API_BASE": self.url,
+        }

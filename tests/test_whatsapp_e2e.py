@@ -1,0 +1,141 @@
+"""End to end over WhatsApp: signed Twilio webhooks into the real Rasa server,
+action server and backend; replies land at the fake Twilio API."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Dict, Iterator, List
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import create_engine, select
+from twilio.request_validator import RequestValidator
+
+from backend.db import sync_url
+from backend.tables import tickets
+from tests import servers
+from tests.conftest import _create_postgres_database, _drop_postgres_database
+from tests.fake_twilio import AUTH_TOKEN, WHATSAPP_FROM, FakeTwilio
+
+pytestmark = pytest.mark.e2e
+PUBLIC = "https://lapor.example.go.id"
+PATH = "/webhooks/whatsapp/webhook"
+
+
+class WhatsApp:
+    def __init__(self, rasa: servers.Server, fake: FakeTwilio, database_url: str) -> None:
+        self.rasa, self.fake, self.database_url = rasa, fake, database_url
+        self.sender = f"whatsapp:+62812{uuid.uuid4().int % 10**8:08d}"
+
+    def send(self, **fields: str) -> None:
+        form = {
+            "MessageSid": f"SM{uuid.uuid4().hex}",
+            "From": self.sender,
+            "To": WHATSAPP_FROM,
+            "NumMedia": "0",
+            "Body": "",
+            **fields,
+        }
+        signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + PATH, form)
+        request = urllib.request.Request(
+            self.rasa.url + PATH,
+            data=urlencode(form).encode(),
+            headers={
+                "X-Twilio-Signature": signature,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        started = time.monotonic()
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200
+        assert time.monotonic() - started < 2  # Twilio is answered at once
+
+    def bodies(self) -> List[str]:
+        return [m.get("Body", "") for m in self.fake.messages() if m["To"] == self.sender]
+
+    def wait_for(self, text: str, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [b for b in self.bodies() if text in b]
+            if found:
+                return found[-1]
+            time.sleep(0.2)
+        raise AssertionError(f"no reply with {text!r}; got {self.bodies()}")
+
+
+@pytest.fixture(scope="module")
+def stack(
+    model: Path, twilio: FakeTwilio, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Dict[str, object]]:
+    logs = tmp_path_factory.mktemp("wa-logs")
+    database_url = _create_postgres_database()
+    shared = {**twilio.env(), "OPEN311_API_KEY": "test-api-key"}
+    try:
+        with servers.backend(database_url, logs) as backend:
+            env = {
+                **shared,
+                "BACKEND_URL": backend.url,
+                "OUTBOX_DATABASE_URL": f"sqlite:///{logs / 'outbox.sqlite3'}",
+            }
+            channel_env = {
+                **env,
+                "TWILIO_WEBHOOK_BASE_URL": PUBLIC,
+                "REDIS_URL": "redis://127.0.0.1:6379/0",
+            }
+            with (
+                servers.action_server(env, logs) as actions,
+                servers.rasa_server(model, actions.url, logs, extra_env=channel_env) as rasa,
+            ):
+                yield {"rasa": rasa, "database_url": database_url}
+    finally:
+        _drop_postgres_database(database_url)
+
+
+def test_a_whatsapp_complaint_with_photo_and_pin_becomes_a_ticket(
+    stack: Dict[str, object], twilio: FakeTwilio
+) -> None:
+    chat = WhatsApp(stack["rasa"], twilio, str(stack["database_url"]))  # type: ignore[arg-type]
+    chat.send(Body="jalan berlubang besar di depan SD, sudah seminggu belum diperbaiki")
+    # Whether or not the bot found a place in that, a shared pin is the place.
+    chat.wait_for("")  # any first reply
+    chat.send(Latitude="-7.816731", Longitude="112.012012", Address="Jl. Dhoho")
+    chat.wait_for("Kelurahan Setonogedong")
+    chat.wait_for("kirim foto")
+    chat.send(NumMedia="1", MediaUrl0=twilio.media_url("pothole"), MediaContentType0="image/jpeg")
+    summary = chat.wait_for("Apakah sudah benar?")
+    assert "Foto: terlampir" in summary and "1. Ya, kirim" in summary
+    chat.send(Body="1")  # the number of the "Ya, kirim" button
+    done = chat.wait_for("Nomor tiket")
+
+    engine = create_engine(sync_url(str(stack["database_url"])), future=True)
+    with engine.connect() as conn:
+        row = conn.execute(select(tickets).where(tickets.c.account_id == chat.sender)).one()
+    engine.dispose()
+    assert row.service_request_id in done
+    assert row.channel == "whatsapp" and row.phone == chat.sender.split(":", 1)[1]
+    assert (row.lat, row.long, row.kelurahan_code) == (-7.816731, 112.012012, "35.71.02.1009")
+    assert row.service_code == "road"
+    (photo,) = row.media_urls
+    media_id = photo.rsplit("/", 1)[1]
+    backend_url = str(row.media_urls[0]).split("/media/")[0]
+    assert media_id and backend_url
+
+
+def test_an_emergency_over_whatsapp_says_112_first(
+    stack: Dict[str, object], twilio: FakeTwilio
+) -> None:
+    chat = WhatsApp(stack["rasa"], twilio, str(stack["database_url"]))  # type: ignore[arg-type]
+    chat.send(Body="TOLONG ADA KEBAKARAN RUMAH")
+    chat.wait_for("112")
+    assert "112" in chat.bodies()[0]
+
+
+def test_a_pin_outside_the_city_is_answered_honestly(
+    stack: Dict[str, object], twilio: FakeTwilio
+) -> None:
+    chat = WhatsApp(stack["rasa"], twilio, str(stack["database_url"]))  # type: ignore[arg-type]
+    chat.send(Latitude="-7.2575", Longitude="112.7521")
+    chat.wait_for("di luar Kota Kediri")
