@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install lock run test test-fast lint train migrate shell eval bench clean
+.PHONY: help install browser lock run test test-fast lint train migrate shell eval bench clean
 
 help:
 	@echo "make run      install, migrate, train if needed, start backend + action server + Rasa"
@@ -48,9 +48,16 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: install
+test: install browser
 	$(MAKE) lint
 	$(VENV)/bin/pytest
+
+# The widget tests drive Debian's Chromium (nothing is downloaded by the tests).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 # Quick loop while developing: no lint, stop at the first failure.
 test-fast: install

@@ -18,7 +18,9 @@ from actions.form import NOT_AN_ANSWER
 
 CALL_112 = "📞 Segera telepon *112* (gratis, 24 jam): tel:112"
 # Shown in the web widget as a tap-to-call button; other channels get the text.
-CALL_PAYLOAD = {"type": "call", "label": "Telepon 112", "href": "tel:112"}
+# Wrapped in "data": Rasa's socket.io channel emits a custom payload's keys as
+# arguments of its emit call, and "data" is the one that reaches the browser.
+CALL_PAYLOAD = {"data": {"type": "call", "label": "Telepon 112", "href": "tel:112"}}
 
 ADVICE = {
     "emergency_fire": "🔥 Kebakaran: jauhi api dan asap, jangan masuk kembali ke bangunan, "

@@ -9,7 +9,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy import text
 
-from backend import chat_page, media, notify, open311, staff
+from backend import chat_page, media, notify, open311, staff, widget
 from backend.catalogue import load_catalogue
 from backend.config import Settings, load_settings
 from backend.context import AppContext, context
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, name: str = "lapor-backend") ->
     app.blueprint(staff.bp)
     app.blueprint(chat_page.bp)
     app.blueprint(media.bp)
+    app.blueprint(widget.bp)
     app.add_route(health, "/health", methods=["GET"])
     install_error_handlers(app)
 

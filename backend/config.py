@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Tuple
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +47,8 @@ class Settings:
     public_url: str = "http://localhost:8000"
     # Seconds between sends of queued WhatsApp status notices.
     notify_interval: float = 10.0
+    # Sites that may embed the chat widget (CORS for its uploads); "*" = any.
+    widget_origins: Tuple[str, ...] = ("*",)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +79,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         public_url=(env.get("BACKEND_PUBLIC_URL") or "").rstrip("/")
         or f"http://localhost:{_int(env, 'BACKEND_PORT', DEFAULT_PORT)}",
         notify_interval=float(env.get("NOTIFY_INTERVAL") or 10),
+        widget_origins=tuple(
+            o.strip() for o in (env.get("WIDGET_ALLOWED_ORIGINS") or "*").split(",") if o.strip()
+        ),
     )
 
 

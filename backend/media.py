@@ -31,10 +31,17 @@ bp = Blueprint("media")
 
 @bp.post("/api/v1/media")
 async def upload(request: Request) -> HTTPResponse:
+    """For trusted clients (the WhatsApp channel), with the Open311 api_key."""
     ctx = context(request)
     given = request.headers.get("x-api-key", "")
     if not given or not hmac.compare_digest(given.encode(), ctx.settings.open311_api_key.encode()):
         raise Open311Error.one(403, "X-API-Key with the Open311 api_key is required")
+    return await store(request)
+
+
+async def store(request: Request) -> HTTPResponse:
+    """Checks the image in the request body and keeps it; answers its URL."""
+    ctx = context(request)
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     data = request.body or b""
     if content_type not in ALLOWED_TYPES:

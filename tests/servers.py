@@ -163,6 +163,8 @@ def rasa_server(
         "bot/credentials.yml",
         "--port",
         str(port),
+        "--cors",
+        "*",
         "--enable-api",
         "--auth-token",
         token,

@@ -126,7 +126,7 @@ def test_an_emergency_gets_112_at_once(stack: Stack) -> None:
     # The very first thing the citizen reads is the call instruction; the REST
     # channel sends the tap-to-call link as its own message right after it.
     assert "112" in replies[0]["text"]
-    assert replies[1].get("custom", {}).get("href") == "tel:112"
+    assert replies[1]["custom"]["data"]["href"] == "tel:112"
     assert any("lokasi" in r.get("text", "").lower() for r in replies)
 
 

@@ -14,7 +14,7 @@ async def test_emergency_answers_with_the_call_instruction_first() -> None:
     events = await Emergency().run(dispatcher, t, domain())
     first = dispatcher.messages[0]
     assert "112" in first["text"] and "tel:112" in first["text"]
-    assert first["custom"] == {"type": "call", "label": "Telepon 112", "href": "tel:112"}
+    assert first["custom"] == {"data": {"type": "call", "label": "Telepon 112", "href": "tel:112"}}
     assert "Kebakaran" in dispatcher.messages[1]["text"]
     assert slot_events(events) == {
         "emergency_type": "emergency_fire",

@@ -1,0 +1,165 @@
+"""The web chat widget in a real headless Chromium (Debian's), against the real
+backend, action server and Rasa server. Screenshots of the main states go to
+reports/widget-*.png."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import create_engine, select
+
+from backend.db import sync_url
+from backend.tables import tickets
+from tests import servers
+from tests.conftest import _create_postgres_database, _drop_postgres_database
+from tests.fake_twilio import JPEG
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = servers.REPO_ROOT / "reports"
+# Inside kelurahan Setonogedong.
+HERE = {"latitude": -7.816731, "longitude": 112.012012}
+
+
+@pytest.fixture(scope="module")
+def site(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, str]]:
+    logs = tmp_path_factory.mktemp("widget-logs")
+    database_url = _create_postgres_database()
+    rasa_port = servers.free_port()
+    backend_env = {"RASA_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}"}
+    try:
+        with servers.backend(database_url, logs, extra_env=backend_env) as backend:
+            env = {
+                "BACKEND_URL": backend.url,
+                "OPEN311_API_KEY": "test-api-key",
+                "OUTBOX_DATABASE_URL": f"sqlite:///{logs / 'outbox.sqlite3'}",
+            }
+            with (
+                servers.action_server(env, logs) as actions,
+                servers.rasa_server(model, actions.url, logs, port=rasa_port),
+            ):
+                yield {"url": backend.url, "database_url": database_url}
+    finally:
+        _drop_postgres_database(database_url)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"widget-{name}.png"))
+
+
+def open_widget(page: Page, url: str) -> None:
+    page.goto(url)
+    page.get_by_test_id("lw-open").click()
+    expect(page.locator(".lw-state")).to_have_attribute("data-state", "online", timeout=30000)
+
+
+def bot_says(page: Page, text: str, timeout: float = 30000) -> None:
+    expect(page.locator(".lw-bot", has_text=text).last).to_be_visible(timeout=timeout)
+
+
+def test_a_complaint_through_the_widget_with_photo_location_and_reload(
+    site: Dict[str, str], browser: Browser, tmp_path: Path
+) -> None:
+    context = browser.new_context(
+        geolocation=HERE, permissions=["geolocation"], viewport={"width": 1100, "height": 760}
+    )
+    page = context.new_page()
+    page.goto(site["url"])
+    expect(page.get_by_test_id("lw-open")).to_be_visible()
+    shot(page, "1-closed")
+    open_widget(page, site["url"])
+    shot(page, "2-open")
+
+    page.get_by_label("Tulis pesan...").fill("lampu jalan di gang 3 Bandar Lor mati sejak kemarin")
+    page.keyboard.press("Enter")
+    bot_says(page, "kirim foto")
+    shot(page, "3-conversation")
+
+    page.reload()  # mid-conversation: same conversation, same transcript
+    expect(page.locator(".lw-state")).to_have_attribute("data-state", "online", timeout=30000)
+    expect(page.locator(".lw-user", has_text="gang 3 Bandar Lor")).to_be_visible()
+    shot(page, "4-after-reload")
+
+    photo = tmp_path / "lampu.jpg"
+    photo.write_bytes(JPEG)
+    page.locator(".lw-form input[type=file]").set_input_files(str(photo))
+    bot_says(page, "Apakah sudah benar?")
+    page.get_by_role("button", name="Kirim lokasi saya").click()
+    bot_says(page, "Kelurahan Setonogedong")
+    page.get_by_role("button", name="Ya, kirim").last.click()
+    bot_says(page, "Nomor tiket")
+    shot(page, "5-ticket")
+
+    session = page.evaluate("JSON.parse(localStorage.getItem('lapor-widget:session'))")
+    engine = create_engine(sync_url(site["database_url"]), future=True)
+    with engine.connect() as conn:
+        row = conn.execute(select(tickets).where(tickets.c.account_id == session)).one()
+    engine.dispose()
+    assert page.locator(".lw-bot", has_text=row.service_request_id).count() >= 1
+    assert row.channel == "web" and row.service_code == "street_light"
+    assert (row.lat, row.long, row.kelurahan_code) == (-7.816731, 112.012012, "35.71.02.1009")
+    assert len(row.media_urls) == 1 and "/media/" in row.media_urls[0]
+    context.close()
+
+
+def test_messages_typed_offline_are_sent_when_the_connection_returns(
+    site: Dict[str, str], browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 800})  # a phone
+    page = context.new_page()
+    open_widget(page, site["url"])
+    context.set_offline(True)
+    expect(page.locator(".lw-state")).not_to_have_attribute("data-state", "online", timeout=15000)
+    page.get_by_label("Tulis pesan...").fill("halo min")
+    page.get_by_role("button", name="Kirim", exact=True).click()
+    expect(page.locator(".lw-user", has_text="halo min")).to_contain_text("menunggu koneksi")
+    shot(page, "6-offline")
+    context.set_offline(False)
+    expect(page.locator(".lw-state")).to_have_attribute("data-state", "online", timeout=30000)
+    bot_says(page, "Selamat datang")
+    expect(page.locator(".lw-user", has_text="halo min")).not_to_contain_text("menunggu")
+    shot(page, "7-back-online")
+    context.close()
+
+
+def test_emergency_shows_a_tap_to_call_link_and_keyboard_works(
+    site: Dict[str, str], browser: Browser
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site["url"])
+    page.get_by_test_id("lw-open").focus()
+    page.keyboard.press("Enter")  # keyboard alone opens it
+    expect(page.locator(".lw-state")).to_have_attribute("data-state", "online", timeout=30000)
+    page.keyboard.type("tolong ada kebakaran rumah!!")
+    page.keyboard.press("Enter")
+    call = page.locator("a.lw-call")
+    expect(call).to_have_attribute("href", "tel:112", timeout=30000)
+    shot(page, "8-emergency")
+    page.get_by_test_id("lw-new").click()  # a new conversation starts afresh
+    expect(page.locator(".lw-user")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    context.close()
