@@ -38,6 +38,8 @@ class Report:
     photo: Optional[str]
     sender_id: str
     channel: str
+    # The reporter's number, sealed by the WhatsApp channel; only the backend opens it.
+    contact_token: Optional[str] = None
 
     @classmethod
     def from_tracker(cls, tracker: Tracker) -> Optional["Report"]:
@@ -60,6 +62,7 @@ class Report:
             photo=photo if photo and photo != SKIPPED else None,
             sender_id=tracker.sender_id,
             channel=channel_of(tracker),
+            contact_token=contact_token(tracker),
         )
 
     @property
@@ -82,11 +85,21 @@ class Report:
             form["lat"], form["long"] = self.latitude, self.longitude
         if self.kelurahan_code:
             form["kelurahan_code"] = self.kelurahan_code
-        if self.sender_id.startswith("whatsapp:"):
-            form["phone"] = self.sender_id.split(":", 1)[1]
+        if self.contact_token:
+            form["contact_token"] = self.contact_token
         if self.photo:
             form["media_url"] = self.photo
         return form
+
+
+def contact_token(tracker: Tracker) -> Optional[str]:
+    """The sealed number of the latest message that carried one."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            token = (event.get("metadata") or {}).get("contact")
+            if token:
+                return str(token)
+    return (tracker.latest_message.get("metadata") or {}).get("contact")
 
 
 def channel_of(tracker: Tracker) -> str:

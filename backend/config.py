@@ -59,6 +59,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(
             "OPEN311_API_KEY is not set: production refuses to start with the development key"
         )
+    if production and not env.get("CONTACT_KEY", "").strip():
+        raise ConfigError("CONTACT_KEY is not set: production refuses the development key")
     database_url = env.get("DATABASE_URL", "").strip()
     if production and not database_url:
         raise ConfigError("DATABASE_URL is not set: production needs its PostgreSQL URL")

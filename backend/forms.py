@@ -62,6 +62,7 @@ def parse_new_ticket(form: Form, catalogue: Catalogue, wilayah: Wilayah) -> NewT
     if channel not in CHANNELS:
         problems.append(f"channel must be one of {sorted(CHANNELS)}")
     short = {name: _first(form, name) for name in SHORT_FIELDS}
+    short["phone"] = short["phone"] or _opened_contact(form, problems)
     problems += [
         f"{name} is longer than {limit} characters"
         for name, limit in SHORT_FIELDS.items()
@@ -81,6 +82,20 @@ def parse_new_ticket(form: Form, catalogue: Catalogue, wilayah: Wilayah) -> NewT
         attributes=attributes,
         **short,
     )
+
+
+def _opened_contact(form: Form, problems: List[str]) -> str | None:
+    """A chat channel's sealed number (bot/channels/contact.py) -> the number."""
+    token = _first(form, "contact_token")
+    if not token:
+        return None
+    from bot.channels.contact import ContactError, cipher_from_env
+
+    try:
+        return cipher_from_env().open(token)
+    except ContactError:
+        problems.append("contact_token cannot be opened (is CONTACT_KEY the same everywhere?)")
+        return None
 
 
 def _first(form: Form, name: str) -> str | None:

@@ -112,10 +112,16 @@ def test_a_whatsapp_complaint_with_photo_and_pin_becomes_a_ticket(
 
     engine = create_engine(sync_url(str(stack["database_url"])), future=True)
     with engine.connect() as conn:
-        row = conn.execute(select(tickets).where(tickets.c.account_id == chat.sender)).one()
+        phone = chat.sender.split(":", 1)[1]
+        row = conn.execute(select(tickets).where(tickets.c.phone == phone)).one()
     engine.dispose()
     assert row.service_request_id in done
-    assert row.channel == "whatsapp" and row.phone == chat.sender.split(":", 1)[1]
+    assert row.channel == "whatsapp" and row.account_id.startswith("whatsapp:p-")
+    # Rasa's tracker store never saw the number: only its pseudonym and a sealed copy.
+    tracker_url = f"{stack['rasa'].url}/conversations/{row.account_id}/tracker?token=test-token"
+    with urllib.request.urlopen(tracker_url) as response:
+        tracker = response.read().decode()
+    assert "Nomor tiket" in tracker and phone.lstrip("+") not in tracker
     assert (row.lat, row.long, row.kelurahan_code) == (-7.816731, 112.012012, "35.71.02.1009")
     assert row.service_code == "road"
     (photo,) = row.media_urls

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 from typing import Dict, Optional
 
+from bot.channels.contact import ContactCipher, cipher_from_env
 from bot.channels.formatting import split_text
 from bot.channels.state import ChannelState, store_from_env
 from bot.channels.twilio_api import TwilioClient, TwilioConfig, TwilioError
 
 
 class WhatsAppSender:
-    def __init__(self, client: TwilioClient, state: ChannelState) -> None:
+    def __init__(self, client: TwilioClient, state: ChannelState, cipher: ContactCipher) -> None:
         self.client = client
         self.state = state
+        self.cipher = cipher
 
     @classmethod
     def from_env(cls) -> Optional["WhatsAppSender"]:
         config = TwilioConfig.from_env()
         if not config.configured:
             return None
-        return cls(TwilioClient(config), ChannelState(store_from_env()))
+        return cls(TwilioClient(config), ChannelState(store_from_env()), cipher_from_env())
 
     async def in_window(self, recipient: str) -> bool:
-        return await self.state.in_window(recipient)
+        # The channel records activity under the number's pseudonym.
+        return await self.state.in_window(self.cipher.pseudonym(recipient))
 
     async def send_text(self, recipient: str, body: str) -> str:
         sids = [await self.client.send(recipient, body=piece) for piece in split_text(body)]

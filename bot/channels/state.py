@@ -3,7 +3,8 @@
 Kept in Redis (`REDIS_URL`) so that every Rasa replica sees the same state:
 which MessageSids were processed (Twilio retries), the numbered buttons each
 sender was last shown, each sender's last inbound time (WhatsApp's 24-hour
-window) and the delivery status of sent messages. Without REDIS_URL (`make
+window), the sealed number behind each pseudonym (bot/channels/contact.py)
+and the delivery status of sent messages. Without REDIS_URL (`make
 run` on one process) a process-local store stands in.
 """
 
@@ -17,6 +18,7 @@ from typing import Any, Dict, List, Optional, Protocol
 DAY = 24 * 3600
 SEEN_TTL = 2 * DAY
 STATUS_TTL = 30 * DAY
+CONTACT_TTL = 30 * DAY
 
 
 class Store(Protocol):
@@ -94,6 +96,13 @@ class ChannelState:
         """Inside WhatsApp's 24-hour customer service window (free text allowed)."""
         raw = await self.store.get(f"inbound:{sender}")
         return raw is not None and (now or time.time()) - float(raw) < DAY
+
+    async def remember_contact(self, pseudonym: str, sealed: str) -> None:
+        """The sealed number behind a pseudonym, for messages sent later."""
+        await self.store.put(f"contact:{pseudonym}", sealed, CONTACT_TTL)
+
+    async def contact(self, pseudonym: str) -> Optional[str]:
+        return await self.store.get(f"contact:{pseudonym}")
 
     async def record_status(self, message_sid: str, status: str, error: Optional[str]) -> None:
         value = json.dumps({"status": status, "error_code": error, "at": time.time()})

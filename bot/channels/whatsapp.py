@@ -27,6 +27,12 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot.channels import formatting, inbound
+from bot.channels.contact import (
+    PSEUDONYM_PREFIX,
+    ContactCipher,
+    ContactError,
+    cipher_from_env,
+)
 from bot.channels.media import BackendMedia, MediaStoreError
 from bot.channels.privacy import mask_phone
 from bot.channels.state import ChannelState, store_from_env
@@ -51,9 +57,10 @@ class WhatsAppOutput(OutputChannel):
     def name(cls) -> Text:
         return "whatsapp"
 
-    def __init__(self, client: TwilioClient, state: ChannelState) -> None:
+    def __init__(self, client: TwilioClient, state: ChannelState, cipher: ContactCipher) -> None:
         self.client = client
         self.state = state
+        self.cipher = cipher
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         for piece in formatting.split_text(text):
@@ -79,11 +86,25 @@ class WhatsAppOutput(OutputChannel):
     async def _send(
         self, to: str, body: Optional[str] = None, media_url: Optional[str] = None
     ) -> None:
+        number = await self._number(to)
+        if number is None:
+            logger.error("no number known for %s; message not sent", to)
+            return
         try:
-            await self.client.send(to, body=body, media_url=media_url)
+            await self.client.send(number, body=body, media_url=media_url)
         except TwilioError as exc:
             # Logged (with Twilio's error code) and the conversation goes on.
             logger.error("reply to %s not delivered: %s", mask_phone(to), exc)
+
+    async def _number(self, recipient: str) -> Optional[str]:
+        """Conversations are under pseudonyms; the number is kept sealed."""
+        if not recipient.startswith(PSEUDONYM_PREFIX):
+            return recipient
+        sealed = await self.state.contact(recipient)
+        try:
+            return self.cipher.open(sealed) if sealed else None
+        except ContactError:
+            return None
 
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -101,7 +122,13 @@ class WhatsAppInput(InputChannel):
         if not config.configured:
             logger.warning("WhatsApp channel: TWILIO_* variables are not set; webhooks get 403")
         public = credentials.get("public_base_url") or os.environ.get("TWILIO_WEBHOOK_BASE_URL")
-        return cls(config, ChannelState(store_from_env()), BackendMedia.from_env(), public)
+        return cls(
+            config,
+            ChannelState(store_from_env()),
+            BackendMedia.from_env(),
+            public,
+            cipher_from_env(),
+        )
 
     def __init__(
         self,
@@ -109,12 +136,14 @@ class WhatsAppInput(InputChannel):
         state: ChannelState,
         media: BackendMedia,
         public_base_url: Optional[str] = None,
+        cipher: Optional[ContactCipher] = None,
     ) -> None:
         self.config = config
         self.state = state
         self.media = media
         self.public_base_url = (public_base_url or "").rstrip("/") or None
-        self.output = WhatsAppOutput(TwilioClient(config), state)
+        self.cipher = cipher or cipher_from_env()
+        self.output = WhatsAppOutput(TwilioClient(config), state, self.cipher)
         self._locks: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task] = set()
 
@@ -196,9 +225,14 @@ class WhatsAppInput(InputChannel):
                 await self.output.send_text_message(received.sender, TROUBLE)
 
     async def _process(self, received: inbound.Inbound, on_new_message: OnNewMessage) -> None:
-        await self.state.touch(received.sender)
-        metadata: Dict[str, Any] = {"profile_name": received.profile_name}
-        text = await self._text(received)
+        # From here on the conversation only knows the pseudonym and the
+        # sealed number (bot/channels/contact.py).
+        conversation = self.cipher.pseudonym(received.sender)
+        sealed = self.cipher.seal(received.sender)
+        await self.state.remember_contact(conversation, sealed)
+        await self.state.touch(conversation)
+        metadata: Dict[str, Any] = {"profile_name": received.profile_name, "contact": sealed}
+        text = await self._text(received, conversation)
         if received.location:
             metadata["location"] = received.location
         if received.media:
@@ -214,22 +248,20 @@ class WhatsAppInput(InputChannel):
             UserMessage(
                 text,
                 self.output,
-                received.sender,
+                conversation,
                 input_channel=self.name(),
                 message_id=received.message_sid,
                 metadata=metadata,
             )
         )
 
-    async def _text(self, received: inbound.Inbound) -> str:
+    async def _text(self, received: inbound.Inbound, conversation: str) -> str:
         if received.button_payload:
             return received.button_payload
         if received.location:
             return inbound.location_payload(received.location)
         if received.body:
-            chosen = formatting.choose_button(
-                received.body, await self.state.buttons(received.sender)
-            )
+            chosen = formatting.choose_button(received.body, await self.state.buttons(conversation))
             return chosen or received.body
         return ""
 

@@ -14,14 +14,19 @@ def test_development_defaults() -> None:
     assert settings.port == 8000
 
 
-def test_production_refuses_without_api_key() -> None:
-    with pytest.raises(ConfigError, match="OPEN311_API_KEY"):
-        load_settings({"APP_ENV": "production", "DATABASE_URL": "postgresql://db/x"})
+PRODUCTION = {
+    "APP_ENV": "production",
+    "OPEN311_API_KEY": "s3cret",
+    "CONTACT_KEY": "k",
+    "DATABASE_URL": "postgresql://db/x",
+}
 
 
-def test_production_refuses_without_database() -> None:
-    with pytest.raises(ConfigError, match="DATABASE_URL"):
-        load_settings({"APP_ENV": "production", "OPEN311_API_KEY": "s3cret"})
+@pytest.mark.parametrize("missing", ["OPEN311_API_KEY", "DATABASE_URL", "CONTACT_KEY"])
+def test_production_refuses_without_its_secrets(missing: str) -> None:
+    with pytest.raises(ConfigError, match=missing):
+        load_settings({k: v for k, v in PRODUCTION.items() if k != missing})
+    assert load_settings(PRODUCTION).production
 
 
 def test_environment_overrides() -> None:

@@ -185,3 +185,23 @@ async def test_tickets_per_account_are_rate_limited(app: Sanic, database_url: st
     status, _ = await post_request(app, valid_form(account_id="whatsapp:other"))
     assert status == 201
     assert count_rows(database_url)[0] == 6
+
+
+async def test_a_sealed_contact_is_opened_and_kept_private(app: Sanic, database_url: str) -> None:
+    from sqlalchemy import create_engine, select
+
+    from backend.db import sync_url
+    from backend.tables import tickets
+    from bot.channels.contact import cipher_from_env
+
+    token = cipher_from_env().seal("whatsapp:+6281211112222")
+    status, body = await post_request(app, valid_form(contact_token=token, channel="whatsapp"))
+    assert status == 201
+    engine = create_engine(sync_url(database_url), future=True)
+    with engine.connect() as conn:
+        phone = conn.execute(select(tickets.c.phone)).scalar_one()
+    engine.dispose()
+    assert phone == "+6281211112222"
+    status, body = await post_request(app, valid_form(contact_token="not-a-token"))
+    assert status == 400
+    assert body[0]["description"].startswith("contact_token cannot be opened")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from backend import keys, notify
 from backend.tables import notifications
+from bot.channels.contact import cipher_from_env
 from bot.channels.sender import WhatsAppSender
 from bot.channels.state import ChannelState, MemoryStore
 from bot.channels.twilio_api import TwilioClient, TwilioConfig
@@ -28,7 +29,7 @@ def sender_for(fake: FakeTwilio) -> WhatsAppSender:
         retries=0,
         templates={"ticket_status": "HX1234"},
     )
-    return WhatsAppSender(TwilioClient(config), ChannelState(MemoryStore()))
+    return WhatsAppSender(TwilioClient(config), ChannelState(MemoryStore()), cipher_from_env())
 
 
 async def _ticket_moved(app: Sanic, channel: str = "whatsapp") -> str:
@@ -52,7 +53,8 @@ async def _rows(app: Sanic) -> List[Dict[str, Any]]:
 async def test_inside_the_window_the_notice_is_free_text(app: Sanic, fake: FakeTwilio) -> None:
     ticket = await _ticket_moved(app)
     sender = sender_for(fake)
-    await sender.state.touch(f"whatsapp:{PHONE}", at=time.time() - 3600)
+    # The channel records the citizen's last message under the pseudonym.
+    await sender.state.touch(sender.cipher.pseudonym(PHONE), at=time.time() - 3600)
     assert await notify.flush(app.ctx.backend.engine, sender) == 1
     (sent,) = fake.messages()
     assert sent["To"] == f"whatsapp:{PHONE}"

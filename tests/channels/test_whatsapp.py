@@ -30,11 +30,12 @@ async def test_signed_message_is_acknowledged_at_once_and_answered_by_rest(
     assert response.body.decode().endswith("<Response></Response>")
     await harness.settle(1)
     (message,) = harness.received
-    assert (message.text, message.sender_id, message.input_channel) == (
-        "lampu jalan mati 😭",
-        "whatsapp:+6281234567890",
-        "whatsapp",
-    )
+    assert (message.text, message.input_channel) == ("lampu jalan mati 😭", "whatsapp")
+    # The conversation is kept under a pseudonym; the number travels sealed.
+    assert message.sender_id.startswith("whatsapp:p-")
+    assert "6281234567890" not in message.sender_id
+    assert harness.channel.cipher.open(message.metadata["contact"]) == "+6281234567890"
+    assert "6281234567890" not in message.metadata["contact"]
     assert message.metadata["profile_name"] == "Siti"
     (sent,) = fake.messages()
     assert sent == {
@@ -195,12 +196,16 @@ async def test_non_images_and_oversize_photos_are_refused_politely(
 
 async def test_a_number_reply_picks_the_button(harness: Harness, fake: FakeTwilio) -> None:
     sender = "whatsapp:+6285550001111"
+    cipher = harness.channel.cipher
+    conversation = cipher.pseudonym(sender)
+    await harness.channel.state.remember_contact(conversation, cipher.seal(sender))
     output = harness.channel.get_output_channel()
     buttons = [
         {"title": "Ya, kirim", "payload": "/affirm"},
         {"title": "Ada yang salah", "payload": "/deny"},
     ]
-    await output.send_text_with_buttons(sender, "Apakah sudah benar?", buttons)
+    await output.send_text_with_buttons(conversation, "Apakah sudah benar?", buttons)
+    assert fake.messages()[0]["To"] == sender  # the pseudonym resolved to the number
     assert "1. Ya, kirim\n2. Ada yang salah" in fake.messages()[0]["Body"]
     await harness.post(WEBHOOK, message_form(sid(), "2", sender=sender))
     await harness.settle(1)
