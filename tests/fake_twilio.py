@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from aiohttp import web
 
+from bot.channels.twilio_api import TwilioConfig
 from tests.servers import free_port
 
 ACCOUNT_SID = "AC" + "0" * 32
@@ -89,6 +90,18 @@ class FakeTwilio:
         threading.Thread(target=serve, daemon=True).start()
         ready.wait(10)
         return self
+
+    def config(self, **overrides: Any) -> TwilioConfig:
+        """A channel configuration pointed at this fake, fast retries."""
+        settings: Dict[str, Any] = {
+            "account_sid": ACCOUNT_SID,
+            "auth_token": AUTH_TOKEN,
+            "whatsapp_from": WHATSAPP_FROM,
+            "api_base": self.url,
+            "backoff": 0.01,
+            **overrides,
+        }
+        return TwilioConfig(**settings)
 
     def env(self) -> Dict[str, str]:
         return {

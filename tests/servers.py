@@ -124,6 +124,16 @@ def backend(
         server.stop()
 
 
+def actions_env(backend_url: str, log_dir: Path, **extra: str) -> Dict[str, str]:
+    """What the action server needs to reach a test backend, with its own outbox."""
+    return {
+        "BACKEND_URL": backend_url,
+        "OPEN311_API_KEY": "test-api-key",
+        "OUTBOX_DATABASE_URL": f"sqlite:///{log_dir / 'outbox.sqlite3'}",
+        **extra,
+    }
+
+
 @contextmanager
 def action_server(env: Dict[str, str], log_dir: Path) -> Iterator[Server]:
     port = free_port()

@@ -67,15 +67,14 @@ def stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
     database_url = _create_postgres_database()
     backend = servers.start_backend(database_url, logs)
     rasa_port = servers.free_port()
-    env = {
-        "BACKEND_URL": backend.url,
-        "OPEN311_API_KEY": "test-api-key",
-        "OUTBOX_DATABASE_URL": f"sqlite:///{logs / 'outbox.sqlite3'}",
-        "OUTBOX_INTERVAL": "1",
-        "BACKEND_TIMEOUT": "3",
-        "RASA_TOKEN": TOKEN,
-        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
-    }
+    env = servers.actions_env(
+        backend.url,
+        logs,
+        OUTBOX_INTERVAL="1",
+        BACKEND_TIMEOUT="3",
+        RASA_TOKEN=TOKEN,
+        RASA_URL=f"http://127.0.0.1:{rasa_port}",
+    )
     stack = None
     try:
         with (

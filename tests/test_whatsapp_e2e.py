@@ -72,14 +72,9 @@ def stack(
 ) -> Iterator[Dict[str, object]]:
     logs = tmp_path_factory.mktemp("wa-logs")
     database_url = _create_postgres_database()
-    shared = {**twilio.env(), "OPEN311_API_KEY": "test-api-key"}
     try:
         with servers.backend(database_url, logs) as backend:
-            env = {
-                **shared,
-                "BACKEND_URL": backend.url,
-                "OUTBOX_DATABASE_URL": f"sqlite:///{logs / 'outbox.sqlite3'}",
-            }
+            env = servers.actions_env(backend.url, logs, **twilio.env())
             channel_env = {
                 **env,
                 "TWILIO_WEBHOOK_BASE_URL": PUBLIC,

@@ -32,11 +32,7 @@ def site(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict
     backend_env = {"RASA_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}"}
     try:
         with servers.backend(database_url, logs, extra_env=backend_env) as backend:
-            env = {
-                "BACKEND_URL": backend.url,
-                "OPEN311_API_KEY": "test-api-key",
-                "OUTBOX_DATABASE_URL": f"sqlite:///{logs / 'outbox.sqlite3'}",
-            }
+            env = servers.actions_env(backend.url, logs)
             with (
                 servers.action_server(env, logs) as actions,
                 servers.rasa_server(model, actions.url, logs, port=rasa_port),

@@ -12,23 +12,15 @@ from backend.tables import notifications
 from bot.channels.contact import cipher_from_env
 from bot.channels.sender import WhatsAppSender
 from bot.channels.state import ChannelState, MemoryStore
-from bot.channels.twilio_api import TwilioClient, TwilioConfig
+from bot.channels.twilio_api import TwilioClient
 from tests.backend.helpers import post_request, valid_form
-from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, WHATSAPP_FROM, FakeTwilio
+from tests.fake_twilio import FakeTwilio
 
 PHONE = "+6281299990000"
 
 
 def sender_for(fake: FakeTwilio) -> WhatsAppSender:
-    config = TwilioConfig(
-        account_sid=ACCOUNT_SID,
-        auth_token=AUTH_TOKEN,
-        whatsapp_from=WHATSAPP_FROM,
-        api_base=fake.url,
-        backoff=0.01,
-        retries=0,
-        templates={"ticket_status": "HX1234"},
-    )
+    config = fake.config(retries=0, templates={"ticket_status": "HX1234"})
     return WhatsAppSender(TwilioClient(config), ChannelState(MemoryStore()), cipher_from_env())
 
 

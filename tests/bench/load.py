@@ -109,11 +109,7 @@ def run_ours(users: int, rounds: int, logs: Path) -> Result:
     database = f"sqlite:///{logs / 'bench.sqlite3'}"
     # Each simulated citizen files reports: lift the per-account hourly limit.
     with servers.backend(database, logs, extra_env={"MAX_TICKETS_PER_HOUR": "0"}) as backend:
-        env = {
-            "BACKEND_URL": backend.url,
-            "OPEN311_API_KEY": "test-api-key",
-            "OUTBOX_DATABASE_URL": f"sqlite:///{logs / 'outbox.sqlite3'}",
-        }
+        env = servers.actions_env(backend.url, logs)
         with (
             servers.action_server(env, logs) as actions,
             servers.rasa_server(trained_model(), actions.url, logs) as rasa,

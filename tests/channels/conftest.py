@@ -13,7 +13,6 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.media import BackendMedia
 from bot.channels.state import ChannelState, MemoryStore
-from bot.channels.twilio_api import TwilioConfig
 from bot.channels.whatsapp import WhatsAppInput
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, WHATSAPP_FROM, FakeTwilio
 from tests.servers import Server
@@ -26,15 +25,7 @@ Handler = Callable[[UserMessage], Awaitable[Any]]
 
 
 def make_channel(fake: FakeTwilio, backend: Server, store: Any = None) -> WhatsAppInput:
-    config = TwilioConfig(
-        account_sid=ACCOUNT_SID,
-        auth_token=AUTH_TOKEN,
-        whatsapp_from=WHATSAPP_FROM,
-        api_base=fake.url,
-        backoff=0.01,
-        max_media_bytes=1024 * 1024,
-        status_callback=f"{PUBLIC}{STATUS}",
-    )
+    config = fake.config(max_media_bytes=1024 * 1024, status_callback=f"{PUBLIC}{STATUS}")
     return WhatsAppInput(
         config,
         ChannelState(store or MemoryStore()),
