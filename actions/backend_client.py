@@ -40,6 +40,7 @@ class TicketStatus:
     service_request_id: str
     service_name: str
     workflow_status: str
+    status_label: str  # the backend's wording for citizens
     status_notes: Optional[str]
     agency_responsible: str
     requested: Optional[datetime]
@@ -103,6 +104,7 @@ def _status(item: Dict[str, Any]) -> TicketStatus:
         service_request_id=item["service_request_id"],
         service_name=item.get("service_name") or item.get("service_code") or "",
         workflow_status=item.get("workflow_status") or item.get("status") or "",
+        status_label=item.get("workflow_status_label") or item.get("status") or "",
         status_notes=item.get("status_notes"),
         agency_responsible=item.get("agency_responsible") or "",
         requested=_datetime(item.get("requested_datetime")),

@@ -28,7 +28,7 @@ def describe(status: TicketStatus) -> str:
     return texts.STATUS_LINE.format(
         ticket=status.service_request_id,
         service=status.service_name,
-        status=texts.status_label(status.workflow_status),
+        status=status.status_label,
         note_line=note,
         department=status.agency_responsible,
         requested=texts.date_id(status.requested),

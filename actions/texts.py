@@ -23,14 +23,6 @@ MONTHS = [
     "Desember",
 ]
 
-STATUS_LABELS = {
-    "diterima": "Diterima, menunggu verifikasi",
-    "diverifikasi": "Sudah diverifikasi petugas",
-    "diproses": "Sedang ditangani",
-    "selesai": "Selesai",
-    "ditolak": "Tidak dapat ditindaklanjuti",
-    "duplikat": "Digabung dengan laporan lain yang sama",
-}
 
 PIN_ADDRESS = "Titik lokasi ({lat:.5f}, {lon:.5f})"
 
@@ -108,7 +100,3 @@ def date_id(value: Optional[datetime]) -> str:
     if value is None:
         return "-"
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def status_label(workflow_status: str) -> str:
-    return STATUS_LABELS.get(workflow_status, workflow_status)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend.tables import notifications, tickets
 from backend.timeutil import utcnow
-from backend.workflow import LABELS
+from backend.workflow import label
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ async def enqueue(
 
 def message(ticket: str, status: str, note: Optional[str]) -> str:
     note_line = f"Catatan petugas: {note}\n" if note else ""
-    return TEXT.format(ticket=ticket, status=LABELS.get(status, status), note_line=note_line)
+    return TEXT.format(ticket=ticket, status=label(status), note_line=note_line)
 
 
 async def deliver(
@@ -75,7 +75,7 @@ async def deliver(
 ) -> Outcome:
     if await sender.in_window(recipient):
         return Outcome(await sender.send_text(recipient, message(ticket, status, note)), "text")
-    variables = {"1": ticket, "2": LABELS.get(status, status), "3": note or "-"}
+    variables = {"1": ticket, "2": label(status), "3": note or "-"}
     return Outcome(await sender.send_template(recipient, TEMPLATE_KIND, variables), "template")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from backend import workflow
 from backend.catalogue import Catalogue, Service
 from backend.tickets import Event, Ticket
 from backend.timeutil import WIB, isoformat
@@ -70,6 +71,7 @@ def ticket(ticket: Ticket, catalogue: Catalogue, wilayah: Wilayah) -> Dict[str, 
         # Extensions.
         "media_urls": ticket.media_urls,
         "workflow_status": ticket.workflow_status,
+        "workflow_status_label": workflow.label(ticket.workflow_status),
         "kelurahan_code": ticket.kelurahan_code,
         "kelurahan": kelurahan.name if kelurahan else None,
         "agency_code": ticket.agency_responsible,

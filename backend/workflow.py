@@ -34,14 +34,19 @@ TRANSITIONS: Dict[str, FrozenSet[str]] = {
 # Closing a ticket without saying why leaves the citizen guessing.
 NOTE_REQUIRED = frozenset({DONE, REJECTED, DUPLICATE})
 
+# What citizens read (status checks, WhatsApp notices); one wording everywhere.
 LABELS: Dict[str, str] = {
-    RECEIVED: "Diterima",
-    VERIFIED: "Diverifikasi",
-    IN_PROGRESS: "Sedang diproses",
+    RECEIVED: "Diterima, menunggu verifikasi",
+    VERIFIED: "Sudah diverifikasi petugas",
+    IN_PROGRESS: "Sedang ditangani",
     DONE: "Selesai",
-    REJECTED: "Ditolak",
-    DUPLICATE: "Duplikat (sudah dilaporkan)",
+    REJECTED: "Tidak dapat ditindaklanjuti",
+    DUPLICATE: "Digabung dengan laporan lain yang sama",
 }
+
+
+def label(status: str) -> str:
+    return LABELS.get(status, status)
 
 
 class TransitionError(ValueError):

@@ -24,10 +24,6 @@ class Inbound:
     button_payload: Optional[str] = None
     extra: Dict[str, str] = field(default_factory=dict)
 
-    @property
-    def is_empty(self) -> bool:
-        return not (self.body or self.media or self.location or self.button_payload)
-
 
 KNOWN = {"Body", "From", "To", "ProfileName", "WaId", "MessageSid", "SmsMessageSid",
          "NumMedia", "Latitude", "Longitude", "Address", "Label", "ButtonPayload",

@@ -50,7 +50,7 @@ async def test_inside_the_window_the_notice_is_free_text(app: Sanic, fake: FakeT
     assert await notify.flush(app.ctx.backend.engine, sender) == 1
     (sent,) = fake.messages()
     assert sent["To"] == f"whatsapp:{PHONE}"
-    assert ticket in sent["Body"] and "Sedang diproses" in sent["Body"]
+    assert ticket in sent["Body"] and "Sedang ditangani" in sent["Body"]
     assert "Tim menuju lokasi" in sent["Body"]
     (row,) = await _rows(app)
     assert row["kind"] == "text" and row["sent_at"] is not None
@@ -66,7 +66,7 @@ async def test_outside_the_window_the_approved_template_is_used(
     assert sent["ContentSid"] == "HX1234"
     assert json.loads(sent["ContentVariables"]) == {
         "1": ticket,
-        "2": "Sedang diproses",
+        "2": "Sedang ditangani",
         "3": "Tim menuju lokasi",
     }
     assert "Body" not in sent
