@@ -45,10 +45,12 @@ pids+=($!)
 cat <<MSG
 
   Lapor Mbak Wali 112 is starting:
+    city page + widget http://localhost:$BACKEND_PORT/
     backend (Open311)  http://localhost:$BACKEND_PORT/open311/v2/services.json
     chat test page     http://localhost:$BACKEND_PORT/chat
     action server      http://localhost:$ACTIONS_PORT/health
     Rasa server        http://localhost:$RASA_PORT/  (HTTP API token: \$RASA_TOKEN)
+    WhatsApp webhook   http://localhost:$RASA_PORT/webhooks/whatsapp/webhook
   Press Ctrl-C to stop.
 
 MSG
