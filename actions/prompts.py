@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import places, texts
+from actions import latest, places, texts
 from actions.catalogue import catalogue, category_name
 from actions.report import REPORT_SLOTS, SKIPPED, Report
 
@@ -93,7 +93,7 @@ class CancelReport(Action):
 
 
 class LocationReceived(Action):
-    """A pin shared outside a report: where it is, and what happens next."""
+    """A pin shared outside a report: where it is, kept for the report to come."""
 
     def name(self) -> Text:
         return "action_location_received"
@@ -103,11 +103,35 @@ class LocationReceived(Action):
     ) -> List[EventType]:
         pin = places.pin_of(tracker)
         area = places.locate_pin(*pin) if pin else None
-        if area is None:
+        if pin is None or area is None:
             dispatcher.utter_message(text=texts.OUTSIDE_CITY)
             return []
         dispatcher.utter_message(
             text=texts.PIN_RECEIVED.format(kelurahan=area.name, kecamatan=area.kecamatan)
         )
         dispatcher.utter_message(response="utter_location_without_problem")
-        return []
+        place = places.Place(
+            location=texts.PIN_ADDRESS.format(lat=pin[0], lon=pin[1]),
+            kelurahan=area.name,
+            kelurahan_code=area.code,
+            latitude=pin[0],
+            longitude=pin[1],
+        )
+        return [SlotSet(slot, value) for slot, value in place.slots().items()]
+
+
+class RememberLocation(Action):
+    """A message that only gives a place: keep it, so the report that follows
+    does not ask for it again, and ask what the problem is."""
+
+    def name(self) -> Text:
+        return "action_remember_location"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        place = places.from_entities(tracker) or places.from_text(latest.text(tracker))
+        dispatcher.utter_message(response="utter_location_without_problem")
+        if not (place.location or place.kelurahan):
+            return []
+        return [SlotSet(slot, value) for slot, value in place.slots().items()]

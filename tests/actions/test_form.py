@@ -217,3 +217,25 @@ async def test_summary_shows_every_field() -> None:
 )
 def test_photo_skip_answers(text: str, skip: bool) -> None:
     assert is_skip(text) is skip
+
+
+async def test_a_place_given_before_the_problem_is_kept_for_the_report() -> None:
+    from actions.prompts import RememberLocation
+
+    dispatcher = CollectingDispatcher()
+    t = tracker(
+        "ngarep pasar bandar kel bandarlor",
+        "inform_location",
+        entities=[entity("location", "ngarep pasar bandar"), entity("kelurahan", "Bandar Lor")],
+    )
+    events = await RememberLocation().run(dispatcher, t, domain())
+    slots = {e["name"]: e["value"] for e in events}
+    assert (slots["location"], slots["kelurahan"]) == ("ngarep pasar bandar", "Bandar Lor")
+    assert dispatcher.messages[0]["response"] == "utter_location_without_problem"
+    # The report that follows starts with the place: the form does not ask again.
+    t = tracker("dalane growong", "report_road", slots=slots)
+    events, _ = await run_form(t)
+    assert {e["name"]: e["value"] for e in events} == {
+        "category": "road",
+        "description": "dalane growong",
+    }
