@@ -140,3 +140,11 @@ def test_a_pin_outside_the_city_is_answered_honestly(
     chat = WhatsApp(stack["rasa"], twilio, str(stack["database_url"]))  # type: ignore[arg-type]
     chat.send(Latitude="-7.2575", Longitude="112.7521")
     chat.wait_for("di luar Kota Kediri")
+
+
+def test_a_photo_alone_outside_a_complaint_gets_a_helpful_answer(
+    stack: Dict[str, object], twilio: FakeTwilio
+) -> None:
+    chat = WhatsApp(stack["rasa"], twilio, str(stack["database_url"]))  # type: ignore[arg-type]
+    chat.send(NumMedia="1", MediaUrl0=twilio.media_url("alone"), MediaContentType0="image/jpeg")
+    chat.wait_for("Terima kasih fotonya")
