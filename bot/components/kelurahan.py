@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Set, Text, Tuple
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -21,6 +21,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.components.base import MessageProcessor
 from bot.components.gazetteer import Gazetteer, Word
 
 ENTITY = "kelurahan"
@@ -28,7 +29,7 @@ COMMON_WORDS_FILE = "common_words.json"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
-class KelurahanExtractor(GraphComponent, EntityExtractorMixin):
+class KelurahanExtractor(MessageProcessor, EntityExtractorMixin):
     @classmethod
     def required_components(cls) -> List[type]:
         return [Tokenizer]
@@ -40,6 +41,7 @@ class KelurahanExtractor(GraphComponent, EntityExtractorMixin):
     def __init__(
         self, model_storage: ModelStorage, resource: Resource, common_words: Set[str]
     ) -> None:
+        super().__init__({})
         self._model_storage = model_storage
         self._resource = resource
         self._common_words = common_words
@@ -87,15 +89,7 @@ class KelurahanExtractor(GraphComponent, EntityExtractorMixin):
         self._gazetteer = Gazetteer(common_words=words)
         return self._resource
 
-    def process(self, messages: List[Message]) -> List[Message]:
-        for message in messages:
-            self._process(message)
-        return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
-
-    def _process(self, message: Message) -> None:
+    def process_message(self, message: Message) -> None:
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
         if not tokens:
             return
