@@ -46,15 +46,21 @@ async def create_request(request: Request) -> HTTPResponse:
     key = _idempotency_key(request)
     digest = fingerprint(form)
     try:
-        replay = await tickets.find_replay(ctx.engine, key, digest)
-        if replay is None and new.account_id:
-            await _check_rate(ctx, new.account_id)
         created = await tickets.create_ticket(
-            ctx.engine, new, idempotency_key=key, fingerprint=digest
+            ctx.engine,
+            new,
+            idempotency_key=key,
+            fingerprint=digest,
+            hourly_limit=ctx.settings.max_tickets_per_hour,
         )
     except tickets.IdempotencyConflict:
         raise Open311Error.one(
             409, "Idempotency-Key was already used for a different request"
+        ) from None
+    except tickets.RateLimited as exc:
+        raise Open311Error.one(
+            429,
+            f"account_id has created {exc.recent} requests in the last hour (limit {exc.limit})",
         ) from None
     headers = {"Idempotent-Replayed": "true"} if created.replayed else {}
     return json(
@@ -129,17 +135,6 @@ def _idempotency_key(request: Request) -> str | None:
     if len(key) > MAX_IDEMPOTENCY_KEY:
         raise Open311Error.one(400, f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY}")
     return key or None
-
-
-async def _check_rate(ctx: AppContext, account_id: str) -> None:
-    limit = ctx.settings.max_tickets_per_hour
-    if limit <= 0:
-        return
-    recent = await tickets.count_since(ctx.engine, account_id, utcnow() - timedelta(hours=1))
-    if recent >= limit:
-        raise Open311Error.one(
-            429, f"account_id has created {recent} requests in the last hour (limit {limit})"
-        )
 
 
 def _ticket_query(request: Request, ctx: AppContext) -> tickets.TicketQuery:

@@ -25,6 +25,15 @@ class IdempotencyConflict(Exception):
     """The Idempotency-Key was used before for a different request."""
 
 
+class RateLimited(Exception):
+    """The account created `limit` tickets in the last hour already."""
+
+    def __init__(self, recent: int, limit: int) -> None:
+        super().__init__(f"{recent} tickets in the last hour (limit {limit})")
+        self.recent = recent
+        self.limit = limit
+
+
 class TicketNotFound(LookupError):
     pass
 
@@ -119,14 +128,25 @@ async def create_ticket(
     *,
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
+    hourly_limit: int = 0,
     now: datetime | None = None,
 ) -> Created:
+    """A new ticket, or the one an earlier request with the same key made.
+
+    `hourly_limit` caps new tickets per account_id (0: no cap); a replay is
+    never limited, since it creates nothing.
+    """
     earlier = await find_replay(engine, idempotency_key, fingerprint)
     if earlier:
         return Created(earlier, replayed=True)
+    when = now or utcnow()
+    if hourly_limit > 0 and new.account_id:
+        recent = await count_since(engine, new.account_id, when - timedelta(hours=1))
+        if recent >= hourly_limit:
+            raise RateLimited(recent, hourly_limit)
     try:
         async with engine.begin() as conn:
-            ticket = await _insert(conn, new, idempotency_key, fingerprint, now or utcnow())
+            ticket = await _insert(conn, new, idempotency_key, fingerprint, when)
     except IntegrityError:
         # A concurrent request with the same key won the race: answer with its ticket.
         earlier = await find_replay(engine, idempotency_key, fingerprint)
