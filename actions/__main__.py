@@ -15,8 +15,9 @@ from sanic import Sanic
 
 from actions.backend_client import Open311Client
 from actions.config import load_settings
-from actions.outbox import Outbox, run_forever
+from actions.outbox import Outbox
 from actions.rasa_api import ConversationNotifier
+from backend.periodic import repeat
 
 
 def main() -> None:
@@ -32,11 +33,10 @@ def main() -> None:
     @app.after_server_start
     async def _start_outbox(app: Sanic, _loop: object) -> None:
         outbox = Outbox.shared(settings.outbox_url)
-        notifier = ConversationNotifier(settings)
+        client = Open311Client(settings)
+        notify = ConversationNotifier(settings).report_filed
         app.add_task(
-            run_forever(
-                outbox, Open311Client(settings), notifier.report_filed, settings.outbox_interval
-            )
+            repeat(lambda: outbox.flush(client, notify), settings.outbox_interval, "outbox")
         )
 
     app.run("0.0.0.0", args.port, workers=1, access_log=False)

@@ -9,7 +9,6 @@ filing of the same report return the first ticket.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
@@ -180,14 +179,3 @@ async def _notify_safely(notify: Notify, sender_id: str, created: CreatedTicket)
         await notify(sender_id, created)
     except Exception:  # the ticket exists; a failed notice must not undo that
         logger.exception("could not tell the citizen about ticket %s", created.service_request_id)
-
-
-async def run_forever(outbox: Outbox, client: Open311Client, notify: Notify, every: float) -> None:
-    while True:
-        try:
-            filed = await outbox.flush(client, notify)
-            if filed:
-                logger.info("outbox filed %d waiting report(s)", filed)
-        except Exception:
-            logger.exception("outbox flush failed; will retry")
-        await asyncio.sleep(every)

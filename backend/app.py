@@ -15,6 +15,7 @@ from backend.config import Settings, load_settings
 from backend.context import AppContext, context
 from backend.db import create_engine
 from backend.errors import install_error_handlers
+from backend.periodic import repeat
 from backend.wilayah import load_wilayah
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,9 @@ def create_app(settings: Settings | None = None, name: str = "lapor-backend") ->
             logger.info("TWILIO_* not set: WhatsApp status notices stay queued")
             return
         engine = app.ctx.backend.engine
-        app.add_task(notify.run_forever(engine, sender, settings.notify_interval))
+        app.add_task(
+            repeat(lambda: notify.flush(engine, sender), settings.notify_interval, "notices")
+        )
 
     @app.after_server_stop
     async def _disconnect(app: Sanic, _loop: object) -> None:

@@ -9,7 +9,6 @@ delivers an approved template (TWILIO_TEMPLATES={"ticket_status": "HX..."}).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -125,12 +124,3 @@ async def _attempt(sender: Sender, row: Any) -> Dict[str, Any]:
         "message_sid": outcome.message_sid,
         "kind": outcome.kind,
     }
-
-
-async def run_forever(engine: AsyncEngine, sender: Sender, every: float) -> None:
-    while True:
-        try:
-            await flush(engine, sender)
-        except Exception:
-            logger.exception("notification flush failed; will retry")
-        await asyncio.sleep(every)
