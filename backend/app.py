@@ -9,7 +9,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy import text
 
-from backend import chat_page, media, notify, open311, staff, widget
+from backend import media, notify, open311, staff, widget
 from backend.catalogue import load_catalogue
 from backend.config import Settings, load_settings
 from backend.context import AppContext, context
@@ -33,7 +33,6 @@ def create_app(settings: Settings | None = None, name: str = "lapor-backend") ->
     app.config.REQUEST_MAX_SIZE = 8 * 1024 * 1024
     app.blueprint(open311.bp)
     app.blueprint(staff.bp)
-    app.blueprint(chat_page.bp)
     app.blueprint(media.bp)
     app.blueprint(widget.bp)
     app.add_route(health, "/health", methods=["GET"])

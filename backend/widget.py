@@ -1,4 +1,5 @@
-"""The web chat widget: its script, the demo city page, and photo uploads.
+"""The web chat widget: its script, the demo city page, the plain chat test
+page, and photo uploads.
 
 `/widget.js` is what the city's web team embeds; `/` is a demo page of the
 city site with the widget on it. Browsers upload photos to
@@ -33,9 +34,19 @@ def _read(name: str) -> str:
 
 @bp.get("/")
 async def demo_page(request: Request) -> HTTPResponse:
-    settings = context(request).settings
-    page = _read("demo.html").replace("__RASA_URL__", json.dumps(settings.rasa_public_url)[1:-1])
-    return html(page)
+    """The city site with the widget (the Rasa URL goes into an HTML attribute)."""
+    return _page(request, "demo.html", quoted=False)
+
+
+@bp.get("/chat")
+async def chat_test_page(request: Request) -> HTTPResponse:
+    """A plain page on the REST channel, for developers (the URL goes into JS)."""
+    return _page(request, "chat.html", quoted=True)
+
+
+def _page(request: Request, name: str, quoted: bool) -> HTTPResponse:
+    url = json.dumps(context(request).settings.rasa_public_url)
+    return html(_read(name).replace("__RASA_URL__", url if quoted else url[1:-1]))
 
 
 @bp.get("/widget.js")
