@@ -72,6 +72,17 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     yield url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it (not even a schema), on each engine."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'nested' / 'empty.sqlite3'}"
+        return
+    url = _create_postgres_database()
+    yield url
+    _drop_postgres_database(url)
+
+
 def _truncate(url: str) -> None:
     engine = create_sync_engine(sync_url(url), future=True)
     with engine.begin() as conn:
@@ -120,7 +131,5 @@ def twilio() -> Iterator[FakeTwilio]:
 @pytest.fixture
 def fake(twilio: FakeTwilio) -> FakeTwilio:
     """The fake Twilio API with no recorded calls and no planned failures."""
-    twilio.calls.clear()
-    twilio.failures.clear()
-    twilio.media.clear()
+    twilio.reset()
     return twilio

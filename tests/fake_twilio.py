@@ -1,7 +1,9 @@
 """A local fake of Twilio's REST API: records every call, serves media.
 
 Runs an aiohttp server in a background thread on 127.0.0.1; the channel's
-client is pointed at it with TWILIO_API_BASE.
+client is pointed at it with TWILIO_API_BASE. Like the real API, a media URL
+can redirect to a "CDN" on another origin: the same server reached as
+localhost, a different host string from the API's 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import base64
 import itertools
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Literal, Optional, Tuple
 
 from aiohttp import web
 
@@ -22,6 +24,13 @@ ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token"
 WHATSAPP_FROM = "whatsapp:+14155238886"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x10JFIF" + b"\x00" * 256
+
+# How a media body is sent: "fast" in one piece with a Content-Length (the
+# default), "length" in pieces with a Content-Length, "chunked" in pieces
+# without one, "slow" chunked with a pause between pieces.
+MediaMode = Literal["fast", "length", "chunked", "slow"]
+PIECE = 16 * 1024
+SLOW_PAUSE = 0.005  # seconds between pieces: a 4 MB photo takes about 1.3 s
 
 
 @dataclass
@@ -39,6 +48,9 @@ class FakeTwilio:
     # Status codes to answer the next message sends with (then 201 again).
     failures: List[Tuple[int, int]] = field(default_factory=list)  # (HTTP status, Twilio code)
     media: Dict[str, Tuple[bytes, str]] = field(default_factory=dict)
+    media_modes: Dict[str, MediaMode] = field(default_factory=dict)
+    # Media names answered with a redirect (this status) to cdn_url(name).
+    redirects: Dict[str, int] = field(default_factory=dict)
     _sids: Any = field(default_factory=lambda: itertools.count(1))
 
     @property
@@ -47,6 +59,18 @@ class FakeTwilio:
 
     def media_url(self, name: str) -> str:
         return f"{self.url}/media/{name}"
+
+    def cdn_url(self, name: str) -> str:
+        """Where a redirected media URL points: the same server, another origin."""
+        return f"http://localhost:{self.port}/cdn/{name}"
+
+    def reset(self) -> None:
+        """Forgets the calls and every planned answer (between tests)."""
+        self.calls.clear()
+        self.failures.clear()
+        self.media.clear()
+        self.media_modes.clear()
+        self.redirects.clear()
 
     def messages(self) -> List[Dict[str, str]]:
         return [c.form for c in self.calls if c.path.endswith("/Messages.json")]
@@ -66,12 +90,39 @@ class FakeTwilio:
         sid = f"SM{next(self._sids):032d}"
         return web.json_response({"sid": sid, "status": "queued"}, status=201)
 
-    async def _media(self, request: web.Request) -> web.Response:
+    async def _media(self, request: web.Request) -> web.StreamResponse:
         self.calls.append(Call("GET", request.path, {}, request.headers.get("Authorization")))
         if request.headers.get("Authorization") != self.expected_auth():
             return web.Response(status=401)
-        data, content_type = self.media.get(request.match_info["name"], (JPEG, "image/jpeg"))
-        return web.Response(body=data, content_type=content_type)
+        name = request.match_info["name"]
+        if name in self.redirects:
+            return web.Response(
+                status=self.redirects[name], headers={"Location": self.cdn_url(name)}
+            )
+        return await self._serve(request, name)
+
+    async def _cdn(self, request: web.Request) -> web.StreamResponse:
+        # Twilio's CDN URLs are signed: the CDN needs (and should get) no credentials.
+        self.calls.append(Call("GET", request.path, {}, request.headers.get("Authorization")))
+        return await self._serve(request, request.match_info["name"])
+
+    async def _serve(self, request: web.Request, name: str) -> web.StreamResponse:
+        data, content_type = self.media.get(name, (JPEG, "image/jpeg"))
+        mode = self.media_modes.get(name, "fast")
+        if mode == "fast":
+            return web.Response(body=data, content_type=content_type)
+        response = web.StreamResponse(headers={"Content-Type": content_type})
+        if mode == "length":
+            response.content_length = len(data)
+        else:
+            response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(data), PIECE):
+            await response.write(data[start : start + PIECE])
+            if mode == "slow":
+                await asyncio.sleep(SLOW_PAUSE)
+        await response.write_eof()
+        return response
 
     def start(self) -> "FakeTwilio":
         ready = threading.Event()
@@ -81,6 +132,7 @@ class FakeTwilio:
             app = web.Application()
             app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._send)
             app.router.add_get("/media/{name}", self._media)
+            app.router.add_get("/cdn/{name}", self._cdn)
             runner = web.AppRunner(app)
             loop.run_until_complete(runner.setup())
             loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", self.port).start())

@@ -11,9 +11,10 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple, Union
 
 import aiohttp
+from yarl import URL
 
 from bot.channels.privacy import mask_phone
 
@@ -22,6 +23,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_API_BASE = "https://api.twilio.com"
 DEFAULT_MAX_MEDIA_BYTES = 5 * 1024 * 1024
 RETRY_STATUSES = {429, 500, 502, 503, 504}
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 5
+MEDIA_CHUNK = 64 * 1024
 
 
 class TwilioError(Exception):
@@ -125,22 +129,101 @@ class TwilioClient:
         raise AssertionError("unreachable")
 
     async def fetch_media(self, url: str) -> Tuple[bytes, str]:
-        """Downloads an inbound photo with the account's credentials."""
-        auth = aiohttp.BasicAuth(self.config.account_sid, self.config.auth_token)
+        """Downloads an inbound photo, whole, and no larger than the limit.
+
+        Raises MediaRejected for a URL off Twilio's API host, a non-image or an
+        oversize photo; TwilioError for a download that failed.
+        """
+        refusal = _refusal(url, self.config.api_base)
+        if refusal:
+            logger.warning("media URL refused: %s", refusal)
+            raise MediaRejected(f"media URL refused: {refusal}")
         timeout = aiohttp.ClientTimeout(total=30)
-        async with (
-            aiohttp.ClientSession(timeout=timeout, auth=auth) as session,
-            session.get(url) as response,
-        ):
-            if response.status >= 400:
-                raise TwilioError(response.status, None, f"media download failed: {url}")
-            content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-            if not content_type.startswith("image/"):
-                raise MediaRejected(f"not an image: {content_type or 'unknown type'}")
-            declared = int(response.headers.get("Content-Length") or 0)
-            if declared > self.config.max_media_bytes:
-                raise MediaRejected(f"image of {declared} bytes is over the limit")
-            data = await response.content.read(self.config.max_media_bytes + 1)
-        if len(data) > self.config.max_media_bytes:
-            raise MediaRejected("image is over the size limit")
-        return data, content_type
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                return await self._download(session, URL(url))
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            # str(), not repr(): a response error's repr carries the request headers.
+            reason = f"{type(exc).__name__}: {exc}"
+            raise TwilioError(0, None, f"media download failed: {reason}") from exc
+
+    async def _download(self, session: aiohttp.ClientSession, url: URL) -> Tuple[bytes, str]:
+        # Redirects are followed here, not by aiohttp, so that the credentials
+        # go to Twilio's API host only, never to the CDN it redirects to.
+        for _ in range(MAX_REDIRECTS + 1):
+            async with session.get(
+                url, headers=self._credentials_for(url), allow_redirects=False
+            ) as response:
+                if response.status in REDIRECT_STATUSES:
+                    url = _redirect_target(response)
+                    continue
+                return await self._read_image(response)
+        raise TwilioError(0, None, f"media download: more than {MAX_REDIRECTS} redirects")
+
+    def _credentials_for(self, url: URL) -> Dict[str, str]:
+        if _origin(url) != _origin(self.config.api_base):
+            return {}
+        auth = aiohttp.BasicAuth(self.config.account_sid, self.config.auth_token)
+        return {"Authorization": auth.encode()}
+
+    async def _read_image(self, response: aiohttp.ClientResponse) -> Tuple[bytes, str]:
+        if response.status >= 300:
+            # Without the query: a CDN URL's query is its signature.
+            where = response.url.with_query(None)
+            raise TwilioError(response.status, None, f"media download failed: {where}")
+        content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+        if not content_type.startswith("image/"):
+            raise MediaRejected(f"not an image: {content_type or 'unknown type'}")
+        limit = self.config.max_media_bytes
+        declared = response.content_length or 0
+        if declared > limit:
+            raise MediaRejected(f"image of {declared} bytes is over the limit")
+        # One read() returns only what is buffered: read to the end, and count
+        # as we go, since a chunked body declares no length.
+        data = bytearray()
+        async for chunk in response.content.iter_chunked(MEDIA_CHUNK):
+            data += chunk
+            if len(data) > limit:
+                raise MediaRejected("image is over the size limit")
+        return bytes(data), content_type
+
+
+Origin = Tuple[str, str, Optional[int]]
+
+
+def _origin(url: Union[str, URL]) -> Origin:
+    """Scheme, host and port (the scheme's default if not given): who may see the credentials."""
+    parsed = URL(url)
+    return parsed.scheme.lower(), (parsed.host or "").lower(), parsed.port
+
+
+def _refusal(url: str, api_base: str) -> Optional[str]:
+    """Why a MediaUrl may not be fetched with our credentials; None if it may.
+
+    The credentials go wherever the MediaUrl points, so it must be on Twilio's API host.
+    """
+    try:
+        origin = _origin(url)
+        userinfo = URL(url).user is not None
+    except ValueError as exc:  # yarl refuses, e.g., a port that is not a number
+        return f"unreadable URL ({exc})"
+    if origin != _origin(api_base):
+        return f"{_text(origin)} is not the Twilio API at {_text(_origin(api_base))}"
+    if userinfo:  # aiohttp would refuse to add our Authorization header to it
+        return "the URL carries credentials of its own"
+    return None
+
+
+def _text(origin: Origin) -> str:
+    scheme, host, port = origin
+    return f"{scheme}://{host}:{port}" if host else "a URL without a host"
+
+
+def _redirect_target(response: aiohttp.ClientResponse) -> URL:
+    location = response.headers.get("Location")
+    if not location:
+        raise TwilioError(response.status, None, "media redirect without a Location")
+    target = response.url.join(URL(location))
+    if target.scheme not in ("http", "https"):
+        raise TwilioError(response.status, None, f"media redirect to {target.scheme!r}")
+    return target
