@@ -5,14 +5,20 @@ PostgreSQL in production via OUTBOX_DATABASE_URL), never process memory, so
 a restart or another replica loses nothing. Rows are claimed with
 FOR UPDATE SKIP LOCKED, and the report's idempotency key makes a second
 filing of the same report return the first ticket.
+
+A row goes `pending` -> `filed` (a ticket exists), `refused` (the backend
+answered with an error retrying cannot fix) or `dead` (the backend stayed
+down past the retry cap). Whatever the end, the citizen was promised an
+answer in the conversation, so every end has a notice that is retried until
+Rasa has taken it (`notice_due_at` set, `noticed_at` empty).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Tuple
 
 from sqlalchemy import (
     JSON,
@@ -23,12 +29,16 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.schema import CreateColumn
 
 from actions.backend_client import BackendRejected, BackendUnavailable, CreatedTicket, Open311Client
 from actions.report import Report
@@ -36,6 +46,8 @@ from backend.db import create_engine
 from backend.migrate import ensure_sqlite_dir
 
 logger = logging.getLogger(__name__)
+
+PENDING, FILED, REFUSED, DEAD = "pending", "filed", "refused", "dead"
 
 metadata = MetaData()
 pending_reports = Table(
@@ -51,14 +63,49 @@ pending_reports = Table(
     Column("filed_ticket", String(32)),
     Column("filed_at", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(16), nullable=False, server_default=PENDING),
+    # What the citizen is told of a refusal (the backend's own words).
+    Column("reason", Text),
+    # The notice to the conversation: due, attempts, last failure, delivered.
+    Column("notice_due_at", DateTime(timezone=True)),
+    Column("notice_attempts", Integer, nullable=False, server_default="0"),
+    Column("notice_error", Text),
+    Column("noticed_at", DateTime(timezone=True)),
 )
 
 MAX_BACKOFF = timedelta(minutes=10)
-Notify = Callable[[str, CreatedTicket], Awaitable[None]]
+# Unanswered filings before a report is dead-lettered: about three hours of
+# outage at the capped backoff (15 s doubling to 10 min).
+MAX_ATTEMPTS = 24
+# The backend's hourly per-sender limit: waiting is all that helps.
+RATE_LIMIT_DELAY = timedelta(minutes=15)
+
+
+class Notifier(Protocol):
+    """Tells a conversation how its kept report ended (raises when it could not)."""
+
+    async def report_filed(self, sender_id: str, ticket: str) -> None: ...
+    async def report_not_filed(self, sender_id: str, reason: Optional[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    id: int
+    sender_id: str
+    state: str
+    attempts: int
+    last_error: Optional[str]
+    created_at: datetime
+    category: str
+    description: str
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _backoff(attempts: int) -> timedelta:
+    return min(MAX_BACKOFF, timedelta(seconds=15 * 2 ** min(attempts, 6)))
 
 
 class Outbox:
@@ -84,6 +131,7 @@ class Outbox:
             # depend on the backend being reachable).
             async with engine.begin() as conn:
                 await conn.run_sync(metadata.create_all)
+                await conn.run_sync(_add_missing_columns)
             self._engine = engine
         return self._engine
 
@@ -96,6 +144,7 @@ class Outbox:
             "attempts": 0,
             "next_attempt_at": _now(),
             "created_at": _now(),
+            "state": PENDING,
         }
         insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
         async with engine.begin() as conn:
@@ -109,64 +158,81 @@ class Outbox:
 
     async def pending(self) -> int:
         engine = await self.engine()
-        statement = select(pending_reports.c.id).where(pending_reports.c.filed_at.is_(None))
+        statement = select(pending_reports.c.id).where(pending_reports.c.state == PENDING)
         async with engine.connect() as conn:
             return len((await conn.execute(statement)).all())
 
-    async def flush(self, client: Open311Client, notify: Notify, batch: int = 20) -> int:
-        """File every due report; returns how many were filed."""
+    async def flush(self, client: Open311Client, notifier: Notifier, batch: int = 20) -> int:
+        """Files due reports, then delivers due notices; returns how many were filed."""
+        filed = await self.file_due(client, batch)
+        await self.deliver_notices(notifier, batch)
+        return filed
+
+    async def file_due(self, client: Open311Client, batch: int = 20) -> int:
         engine = await self.engine()
         filed = 0
         async with engine.begin() as conn:
-            rows = (
-                await conn.execute(
-                    select(pending_reports)
-                    .where(
-                        pending_reports.c.filed_at.is_(None),
-                        pending_reports.c.next_attempt_at <= _now(),
-                    )
-                    .order_by(pending_reports.c.id)
-                    .limit(batch)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
+            rows = await _claim(conn, pending_reports.c.state == PENDING, "next_attempt_at", batch)
             for row in rows:
-                created, outcome = await self._file(client, row)
+                outcome = await self._file(client, row)
+                filed += outcome.get("state") == FILED
                 await conn.execute(
                     update(pending_reports).where(pending_reports.c.id == row.id).values(outcome)
                 )
-                if created:
-                    filed += 1
-                    await _notify_safely(notify, row.sender_id, created)
         return filed
 
-    async def _file(
-        self, client: Open311Client, row: Any
-    ) -> Tuple[Optional[CreatedTicket], Dict[str, Any]]:
+    async def deliver_notices(self, notifier: Notifier, batch: int = 20) -> int:
+        """Tells each conversation how its report ended; returns how many were told."""
+        engine = await self.engine()
+        told = 0
+        waiting = pending_reports.c.notice_due_at.is_not(None) & pending_reports.c.noticed_at.is_(
+            None
+        )
+        async with engine.begin() as conn:
+            for row in await _claim(conn, waiting, "notice_due_at", batch):
+                outcome = await _notify(notifier, row)
+                told += "noticed_at" in outcome
+                await conn.execute(
+                    update(pending_reports).where(pending_reports.c.id == row.id).values(outcome)
+                )
+        return told
+
+    async def dead_letters(self) -> List[DeadLetter]:
+        """Reports that will not be filed automatically: refused or dead."""
+        engine = await self.engine()
+        statement = (
+            select(pending_reports)
+            .where(pending_reports.c.state.in_([REFUSED, DEAD]))
+            .order_by(pending_reports.c.id)
+        )
+        async with engine.connect() as conn:
+            rows = (await conn.execute(statement)).all()
+        return [_dead_letter(row) for row in rows]
+
+    async def _file(self, client: Open311Client, row: Any) -> Dict[str, Any]:
         report = Report(**row.report)
+        attempts = row.attempts + 1
         try:
             created = await client.create(report.open311_form(), row.idempotency_key)
         except BackendUnavailable as exc:
-            delay = min(MAX_BACKOFF, timedelta(seconds=15 * 2 ** min(row.attempts, 6)))
-            return None, {
-                "attempts": row.attempts + 1,
-                "last_error": str(exc)[:500],
-                "next_attempt_at": _now() + delay,
-            }
+            return _unavailable(row.id, attempts, str(exc))
         except BackendRejected as exc:
-            # Retrying cannot help; keep the row (filed_at stays empty) for an
-            # operator, but stop trying.
-            logger.error("outbox report %s refused: %s", row.id, exc)
-            return None, {
-                "attempts": row.attempts + 1,
+            if exc.status == 429:
+                logger.info("outbox report %s rate-limited; retrying later", row.id)
+                return {
+                    "attempts": attempts,
+                    "last_error": str(exc)[:500],
+                    "next_attempt_at": _now() + RATE_LIMIT_DELAY,
+                }
+            logger.error("outbox report %s refused by the backend: %s", row.id, exc)
+            return {
+                "state": REFUSED,
+                "attempts": attempts,
                 "last_error": f"refused: {exc}"[:500],
-                "next_attempt_at": datetime(9999, 1, 1, tzinfo=timezone.utc),
+                "reason": "; ".join(exc.descriptions)[:500],
+                "notice_due_at": _now(),
             }
-        return created, {
-            "filed_ticket": created.service_request_id,
-            "filed_at": _now(),
-            "attempts": row.attempts + 1,
-        }
+        return _filed(created, attempts)
 
     async def close(self) -> None:
         if self._engine is not None:
@@ -174,8 +240,112 @@ class Outbox:
             self._engine = None
 
 
-async def _notify_safely(notify: Notify, sender_id: str, created: CreatedTicket) -> None:
+def _unavailable(row_id: int, attempts: int, error: str) -> Dict[str, Any]:
+    if attempts >= MAX_ATTEMPTS:
+        logger.error(
+            "outbox report %s dead-lettered after %d attempts: %s "
+            "(list them with: python -m actions dead-letters)",
+            row_id,
+            attempts,
+            error,
+        )
+        return {
+            "state": DEAD,
+            "attempts": attempts,
+            "last_error": error[:500],
+            "notice_due_at": _now(),
+        }
+    return {
+        "attempts": attempts,
+        "last_error": error[:500],
+        "next_attempt_at": _now() + _backoff(attempts - 1),
+    }
+
+
+def _filed(created: CreatedTicket, attempts: int) -> Dict[str, Any]:
+    return {
+        "state": FILED,
+        "filed_ticket": created.service_request_id,
+        "filed_at": _now(),
+        "attempts": attempts,
+        "notice_due_at": _now(),
+    }
+
+
+async def _notify(notifier: Notifier, row: Any) -> Dict[str, Any]:
     try:
-        await notify(sender_id, created)
-    except Exception:  # the ticket exists; a failed notice must not undo that
-        logger.exception("could not tell the citizen about ticket %s", created.service_request_id)
+        if row.state == FILED:
+            await notifier.report_filed(row.sender_id, row.filed_ticket)
+        else:
+            await notifier.report_not_filed(row.sender_id, row.reason)
+    except Exception as exc:  # Rasa down, a wrong token: the notice waits, never dropped
+        attempts = row.notice_attempts + 1
+        log = logger.error if attempts % 10 == 0 else logger.warning
+        log("outbox notice %s not delivered (attempt %d): %s", row.id, attempts, exc)
+        return {
+            "notice_attempts": attempts,
+            "notice_error": str(exc)[:500],
+            "notice_due_at": _now() + _backoff(row.notice_attempts),
+        }
+    return {"notice_attempts": row.notice_attempts + 1, "noticed_at": _now()}
+
+
+async def _claim(conn: Any, condition: Any, due_column: str, batch: int) -> List[Any]:
+    due = pending_reports.c[due_column]
+    statement = (
+        select(pending_reports)
+        .where(condition, due <= _now())
+        .order_by(pending_reports.c.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await conn.execute(statement)).all())
+
+
+def _dead_letter(row: Any) -> DeadLetter:
+    report = row.report or {}
+    return DeadLetter(
+        id=row.id,
+        sender_id=row.sender_id,
+        state=row.state,
+        attempts=row.attempts,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        category=str(report.get("category") or "-"),
+        description=str(report.get("description") or ""),
+    )
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Brings a table made by an earlier release up to the columns above.
+
+    Only nullable or defaulted columns are ever added, so this is safe on a
+    live table; rows from before `state` existed get theirs from the old
+    columns (filed, or refused with the far-future retry date).
+    """
+    present = {column["name"] for column in inspect(conn).get_columns(pending_reports.name)}
+    missing: List[Column] = [c for c in pending_reports.columns if c.name not in present]
+    for column in missing:
+        ddl = CreateColumn(column).compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE {pending_reports.name} ADD COLUMN {ddl}"))
+    if "state" in {c.name for c in missing}:
+        table = pending_reports.c
+        conn.execute(update(pending_reports).where(table.filed_at.is_not(None)).values(state=FILED))
+        far = datetime(9000, 1, 1, tzinfo=timezone.utc)
+        conn.execute(
+            update(pending_reports)
+            .where(table.filed_at.is_(None), table.next_attempt_at > far)
+            .values(state=REFUSED)
+        )
+
+
+def summary(letters: List[DeadLetter]) -> Tuple[str, ...]:
+    """Lines for `python -m actions dead-letters`."""
+    if not letters:
+        return ("no dead letters: every kept report was filed or is still being retried",)
+    return tuple(
+        f"#{d.id} {d.state} {d.created_at:%Y-%m-%d %H:%M} {d.category} "
+        f"attempts={d.attempts} sender={d.sender_id} error={d.last_error or '-'} "
+        f"| {d.description[:80]}"
+        for d in letters
+    )

@@ -70,8 +70,7 @@ class NotifyQueuedReportFiled(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        entities = {e["entity"]: e["value"] for e in tracker.latest_message.get("entities", [])}
-        ticket = entities.get("ticket_id")
+        ticket = next(tracker.get_latest_entity_values("ticket_id"), None)
         if not ticket:
             return []
         status = await Open311Client(load_settings()).get(ticket)
@@ -83,3 +82,20 @@ class NotifyQueuedReportFiled(Action):
             )
         )
         return [SlotSet("last_ticket", ticket)]
+
+
+class NotifyQueuedReportNotFiled(Action):
+    """Runs when a report that waited for the backend could not be filed."""
+
+    def name(self) -> Text:
+        return "action_notify_report_not_filed"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        # A refusal carries the backend's reason; without one the backend
+        # stayed down past the retry cap.
+        reason = next(tracker.get_latest_entity_values("reason"), None)
+        text = texts.QUEUED_REFUSED.format(reason=reason) if reason else texts.QUEUED_DEAD
+        dispatcher.utter_message(text=text)
+        return []

@@ -45,13 +45,28 @@ CREATED = (
 
 QUEUED = (
     "Mohon maaf, sistem tiket kota sedang tidak dapat dihubungi. "
-    "Laporan Bapak/Ibu sudah kami simpan dan akan dikirim otomatis begitu sistem pulih; "
-    "nomor tiketnya akan kami kirimkan di percakapan ini. Bapak/Ibu tidak perlu melapor ulang."
+    "Laporan Bapak/Ibu sudah kami simpan dan akan dikirim otomatis begitu sistem pulih. "
+    "Kami akan mengabari Bapak/Ibu di percakapan ini: nomor tiketnya bila sudah masuk, "
+    "atau penjelasan bila laporan tidak dapat diterima."
 )
 
 QUEUED_FILED = (
     "✅ Laporan Bapak/Ibu yang tadi tertunda sudah masuk.\n"
     "Nomor tiket: *{ticket}*\nDitangani oleh: {department}\nPerkiraan selesai: {due}"
+)
+
+QUEUED_REFUSED = (
+    "Mohon maaf, laporan Bapak/Ibu yang tadi kami simpan ternyata tidak dapat diterima "
+    "sistem tiket kota: {reason}.\n"
+    "Laporan tersebut *belum* tercatat. Mohon kirim ulang laporan Bapak/Ibu dengan "
+    "keterangan yang diperbaiki. Untuk keadaan darurat, segera telepon 112."
+)
+
+QUEUED_DEAD = (
+    "Mohon maaf, laporan Bapak/Ibu yang tadi kami simpan belum berhasil masuk ke sistem "
+    "tiket kota karena gangguan yang berlangsung lama.\n"
+    "Laporan tersebut *belum* tercatat. Mohon kirim ulang laporan Bapak/Ibu beberapa saat "
+    "lagi. Untuk keadaan darurat, segera telepon 112."
 )
 
 RATE_LIMITED = (

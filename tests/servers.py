@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -33,6 +34,20 @@ def base_env(**extra: str) -> Dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def run_module(module: str, *args: str, **env: str) -> str:
+    """Runs `python -m module args...` as an operator would; returns its output."""
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=REPO_ROOT,
+        env=base_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout
 
 
 @dataclass

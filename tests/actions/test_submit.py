@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import aiohttp
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.backend_client import CreatedTicket, Open311Client
+from actions.backend_client import Open311Client
 from actions.config import load_settings
 from actions.outbox import Outbox
 from actions.report import SKIPPED
@@ -96,18 +96,22 @@ async def test_unreachable_backend_keeps_the_report_and_files_it_later(
     outbox = Outbox.shared(settings.outbox_url)
     assert await outbox.pending() == 1
 
-    told: List[tuple[str, CreatedTicket]] = []
+    told: List[tuple[str, str]] = []
 
-    async def notify(to: str, created: CreatedTicket) -> None:
-        told.append((to, created))
+    class Notifier:
+        async def report_filed(self, to: str, ticket: str) -> None:
+            told.append((to, ticket))
+
+        async def report_not_filed(self, to: str, reason: Optional[str]) -> None:
+            raise AssertionError("the report was filed")
 
     # The backend is back: the outbox files the report once, and says so.
-    assert await outbox.flush(Open311Client(settings), notify) == 1
-    assert await outbox.flush(Open311Client(settings), notify) == 0
+    assert await outbox.flush(Open311Client(settings), Notifier()) == 1
+    assert await outbox.flush(Open311Client(settings), Notifier()) == 0
     assert await outbox.pending() == 0
-    ((to, created),) = told
+    ((to, ticket),) = told
     assert to == sender
-    stored = await _public_ticket(action_env, created.service_request_id)
+    stored = await _public_ticket(action_env, ticket)
     assert stored["description"] == REPORT["description"]
     await outbox.close()
 

@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-from typing import Iterator
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
@@ -10,7 +7,6 @@ from sqlalchemy import create_engine, inspect
 from backend import migrate
 from backend.db import sync_url
 from backend.tables import metadata
-from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 TABLES = {
     "tickets",
@@ -20,16 +16,6 @@ TABLES = {
     "notifications",
     "alembic_version",
 }
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_database(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'nested' / 'empty.sqlite3'}"
-        return
-    url = _create_postgres_database()
-    yield url
-    _drop_postgres_database(url)
 
 
 def test_upgrade_from_empty_matches_the_model(empty_database: str) -> None:
