@@ -1,4 +1,4 @@
-"""Backend command line: `python -m backend {serve,migrate,issue-key,dev-keys}`."""
+"""Backend command line: `python -m backend {serve,migrate,issue-key,dev-keys,notices}`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import List
 
-from backend import keys, migrate
+from backend import keys, migrate, notify
 from backend.catalogue import load_catalogue
 from backend.config import ConfigError, load_settings
 from backend.db import create_engine
@@ -27,6 +27,7 @@ def main(argv: List[str] | None = None) -> int:
     issue.add_argument("department", help="department code from data/services.yml, or 'admin'")
     issue.add_argument("--label", help="who holds the key, e.g. 'Dishub - bidang PJU'")
     commands.add_parser("dev-keys", help="create the development keys (not in production)")
+    commands.add_parser("notices", help="list status notices that could not be delivered")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -48,6 +49,8 @@ def main(argv: List[str] | None = None) -> int:
             print("dev-keys is refused in production", file=sys.stderr)
             return 2
         return asyncio.run(_dev_keys(settings.database_url, settings.services_file))
+    if args.command == "notices":
+        return asyncio.run(_notices(settings.database_url))
     return _serve()
 
 
@@ -86,6 +89,23 @@ async def _dev_keys(database_url: str, services_file: Path) -> int:
                 await keys.issue_key(engine, department, f"development ({department})", key=key)
     finally:
         await engine.dispose()
+    return 0
+
+
+async def _notices(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        rows = await notify.undelivered(engine)
+    finally:
+        await engine.dispose()
+    if not rows:
+        print("no undelivered status notices")
+    for row in rows:
+        print(
+            f"#{row.id} {row.state} {row.service_request_id} -> {row.workflow_status} "
+            f"queued {row.created_at:%Y-%m-%d %H:%M} attempts={row.attempts} "
+            f"error={row.last_error or '-'}"
+        )
     return 0
 
 

@@ -55,6 +55,9 @@ def create_app(settings: Settings | None = None, name: str = "lapor-backend") ->
         if sender is None:
             logger.info("TWILIO_* not set: WhatsApp status notices stay queued")
             return
+        warning = notify.template_warning(sender)
+        if warning:
+            logger.warning(warning)
         engine = app.ctx.backend.engine
         app.add_task(
             repeat(lambda: notify.flush(engine, sender), settings.notify_interval, "notices")

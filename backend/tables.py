@@ -110,5 +110,8 @@ notifications = Table(
     Column("message_sid", String(64)),
     Column("kind", String(16)),  # "text" inside WhatsApp's 24-hour window, else "template"
     Column("last_error", Text),
-    Index("ix_notifications_pending", "sent_at", "next_attempt_at"),
+    # pending -> sent, or undeliverable (no approved template outside the
+    # 24-hour window) / failed (the retry cap): kept and listed, never deleted.
+    Column("state", String(16), nullable=False, server_default="pending"),
+    Index("ix_notifications_due", "state", "next_attempt_at"),
 )

@@ -23,6 +23,9 @@ class WhatsAppSender:
             return None
         return cls(TwilioClient(config), ChannelState(store_from_env()), cipher_from_env())
 
+    def has_template(self, kind: str) -> bool:
+        return bool(self.client.config.templates.get(kind))
+
     async def in_window(self, recipient: str) -> bool:
         # The channel records activity under the number's pseudonym.
         return await self.state.in_window(self.cipher.pseudonym(recipient))

@@ -1,35 +1,54 @@
 """What the WhatsApp channel remembers between webhooks.
 
 Kept in Redis (`REDIS_URL`) so that every Rasa replica sees the same state:
-which MessageSids were processed (Twilio retries), the numbered buttons each
-sender was last shown, each sender's last inbound time (WhatsApp's 24-hour
-window), the sealed number behind each pseudonym (bot/channels/contact.py)
-and the delivery status of sent messages. Without REDIS_URL (`make
-run` on one process) a process-local store stands in.
+the inbox of accepted messages until their turn has run (Twilio's retries are
+answered once, and a message whose process died mid-turn is picked up again),
+the numbered buttons each sender was last shown, each sender's last inbound
+time (WhatsApp's 24-hour window), the sealed number behind each pseudonym
+(bot/channels/contact.py) and the delivery status of sent messages. Without
+REDIS_URL (`make run` on one process) a process-local store stands in.
+
+When Redis is unreachable a message is still processed: deduplication is
+degraded (logged), never a reason to drop what a citizen sent.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
-from typing import Any, Dict, List, Optional, Protocol
+from collections import OrderedDict
+from typing import Any, Awaitable, Dict, List, Optional, Protocol, Tuple, TypeVar
+
+logger = logging.getLogger(__name__)
 
 DAY = 24 * 3600
 SEEN_TTL = 2 * DAY
 STATUS_TTL = 30 * DAY
 CONTACT_TTL = 30 * DAY
+# How long a process may hold a message it accepted before another replica
+# takes it as stranded (its process died mid-turn) and runs it again.
+LEASE_TTL = 300
+INBOX = "inbox"
+
+T = TypeVar("T")
 
 
 class Store(Protocol):
-    async def set_once(self, key: str, ttl: int) -> bool: ...
+    async def set_once(self, key: str, ttl: int, value: str = "1") -> bool: ...
     async def put(self, key: str, value: str, ttl: int) -> None: ...
     async def get(self, key: str) -> Optional[str]: ...
+    async def delete(self, *keys: str) -> None: ...
+    async def index_add(self, index: str, member: str, score: float) -> None: ...
+    async def index_upto(self, index: str, score: float, limit: int) -> List[str]: ...
+    async def index_remove(self, index: str, member: str) -> None: ...
 
 
 class MemoryStore:
     def __init__(self) -> None:
         self._data: Dict[str, tuple[str, float]] = {}
+        self._indexes: Dict[str, Dict[str, float]] = {}
 
     def _live(self, key: str) -> Optional[str]:
         item = self._data.get(key)
@@ -38,10 +57,10 @@ class MemoryStore:
         self._data.pop(key, None)
         return None
 
-    async def set_once(self, key: str, ttl: int) -> bool:
+    async def set_once(self, key: str, ttl: int, value: str = "1") -> bool:
         if self._live(key) is not None:
             return False
-        self._data[key] = ("1", time.time() + ttl)
+        self._data[key] = (value, time.time() + ttl)
         return True
 
     async def put(self, key: str, value: str, ttl: int) -> None:
@@ -50,16 +69,33 @@ class MemoryStore:
     async def get(self, key: str) -> Optional[str]:
         return self._live(key)
 
+    async def delete(self, *keys: str) -> None:
+        for key in keys:
+            self._data.pop(key, None)
+
+    async def index_add(self, index: str, member: str, score: float) -> None:
+        self._indexes.setdefault(index, {})[member] = score
+
+    async def index_upto(self, index: str, score: float, limit: int) -> List[str]:
+        members = sorted(self._indexes.get(index, {}).items(), key=lambda item: item[1])
+        return [member for member, at in members if at <= score][:limit]
+
+    async def index_remove(self, index: str, member: str) -> None:
+        self._indexes.get(index, {}).pop(member, None)
+
 
 class RedisStore:
     def __init__(self, url: str, prefix: str = "lapor:whatsapp:") -> None:
         import redis.asyncio as redis
 
-        self._redis = redis.from_url(url, decode_responses=True)
+        # Short timeouts: an unreachable Redis must degrade a turn, not stall it.
+        self._redis = redis.from_url(
+            url, decode_responses=True, socket_connect_timeout=2, socket_timeout=2
+        )
         self._prefix = prefix
 
-    async def set_once(self, key: str, ttl: int) -> bool:
-        return bool(await self._redis.set(self._prefix + key, "1", nx=True, ex=ttl))
+    async def set_once(self, key: str, ttl: int, value: str = "1") -> bool:
+        return bool(await self._redis.set(self._prefix + key, value, nx=True, ex=ttl))
 
     async def put(self, key: str, value: str, ttl: int) -> None:
         await self._redis.set(self._prefix + key, value, ex=ttl)
@@ -68,6 +104,19 @@ class RedisStore:
         value = await self._redis.get(self._prefix + key)
         return str(value) if value is not None else None
 
+    async def delete(self, *keys: str) -> None:
+        await self._redis.delete(*(self._prefix + key for key in keys))
+
+    async def index_add(self, index: str, member: str, score: float) -> None:
+        await self._redis.zadd(self._prefix + index, {member: score})
+
+    async def index_upto(self, index: str, score: float, limit: int) -> List[str]:
+        found = await self._redis.zrangebyscore(self._prefix + index, 0, score, 0, limit)
+        return [str(member) for member in found]
+
+    async def index_remove(self, index: str, member: str) -> None:
+        await self._redis.zrem(self._prefix + index, member)
+
 
 def store_from_env() -> Store:
     url = os.environ.get("REDIS_URL")
@@ -75,22 +124,85 @@ def store_from_env() -> Store:
 
 
 class ChannelState:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, lease_ttl: int = LEASE_TTL) -> None:
         self.store = store
+        self.lease_ttl = lease_ttl
+        # This process's own copy of the numbers it is replying to, so a turn
+        # still reaches the citizen while Redis is unreachable.
+        self._contacts: OrderedDict[str, str] = OrderedDict()
 
-    async def first_time(self, message_sid: str) -> bool:
-        """True once per MessageSid: Twilio's retries are processed once."""
-        return await self.store.set_once(f"seen:{message_sid}", SEEN_TTL)
+    async def _degraded(self, what: str, operation: Awaitable[T], default: T) -> T:
+        try:
+            return await operation
+        except Exception as exc:  # Redis down or timing out: go on without it
+            logger.warning("channel state unavailable (%s), degraded: %r", what, exc)
+            return default
+
+    # -- the inbox: accepted once, done only after the turn ------------------
+
+    async def accept(self, message_sid: str, form: Dict[str, str]) -> bool:
+        """True when this process should run the message now (first arrival).
+
+        A retried MessageSid is refused while its turn runs or after it ran.
+        When the store is unreachable the message is accepted anyway: a rare
+        duplicate reply is better than a lost report.
+        """
+        return await self._degraded("accept", self._accept(message_sid, form), True)
+
+    async def _accept(self, message_sid: str, form: Dict[str, str]) -> bool:
+        if await self.store.get(f"done:{message_sid}") is not None:
+            return False
+        if not await self.store.set_once(f"inbox:{message_sid}", SEEN_TTL, json.dumps(form)):
+            return False
+        await self.store.put(f"lease:{message_sid}", "1", self.lease_ttl)
+        await self.store.index_add(INBOX, message_sid, time.time())
+        return True
+
+    async def renew(self, message_sid: str) -> None:
+        """The turn starts now: the lease runs from here, not from arrival."""
+        lease = self.store.put(f"lease:{message_sid}", "1", self.lease_ttl)
+        await self._degraded("renew", lease, None)
+
+    async def done(self, message_sid: str) -> None:
+        await self._degraded("done", self._done(message_sid), None)
+
+    async def _done(self, message_sid: str) -> None:
+        await self.store.put(f"done:{message_sid}", "1", SEEN_TTL)
+        await self.store.index_remove(INBOX, message_sid)
+        await self.store.delete(f"inbox:{message_sid}", f"lease:{message_sid}")
+
+    async def stranded(
+        self, older_than: float = LEASE_TTL, limit: int = 50
+    ) -> List[Tuple[str, Dict[str, str]]]:
+        """Accepted messages whose turn never finished, claimed for this process."""
+        return await self._degraded("stranded", self._stranded(older_than, limit), [])
+
+    async def _stranded(self, older_than: float, limit: int) -> List[Tuple[str, Dict[str, str]]]:
+        claimed: List[Tuple[str, Dict[str, str]]] = []
+        for sid in await self.store.index_upto(INBOX, time.time() - older_than, limit):
+            if not await self.store.set_once(f"lease:{sid}", self.lease_ttl):
+                continue  # another process is running it
+            raw = await self.store.get(f"inbox:{sid}")
+            if raw is None or await self.store.get(f"done:{sid}") is not None:
+                await self.store.index_remove(INBOX, sid)
+                continue
+            claimed.append((sid, dict(json.loads(raw))))
+        return claimed
+
+    # -- what the conversation needs between turns ----------------------------
 
     async def remember_buttons(self, sender: str, buttons: List[Dict[str, Any]]) -> None:
-        await self.store.put(f"buttons:{sender}", json.dumps(buttons), DAY)
+        await self._degraded(
+            "buttons", self.store.put(f"buttons:{sender}", json.dumps(buttons), DAY), None
+        )
 
     async def buttons(self, sender: str) -> List[Dict[str, Any]]:
-        raw = await self.store.get(f"buttons:{sender}")
+        raw = await self._degraded("buttons", self.store.get(f"buttons:{sender}"), None)
         return list(json.loads(raw)) if raw else []
 
     async def touch(self, sender: str, at: Optional[float] = None) -> None:
-        await self.store.put(f"inbound:{sender}", str(at or time.time()), DAY + 3600)
+        value = str(at or time.time())
+        await self._degraded("touch", self.store.put(f"inbound:{sender}", value, DAY + 3600), None)
 
     async def in_window(self, sender: str, now: Optional[float] = None) -> bool:
         """Inside WhatsApp's 24-hour customer service window (free text allowed)."""
@@ -99,10 +211,17 @@ class ChannelState:
 
     async def remember_contact(self, pseudonym: str, sealed: str) -> None:
         """The sealed number behind a pseudonym, for messages sent later."""
-        await self.store.put(f"contact:{pseudonym}", sealed, CONTACT_TTL)
+        self._contacts[pseudonym] = sealed
+        self._contacts.move_to_end(pseudonym)
+        while len(self._contacts) > 10_000:
+            self._contacts.popitem(last=False)
+        await self._degraded(
+            "contact", self.store.put(f"contact:{pseudonym}", sealed, CONTACT_TTL), None
+        )
 
     async def contact(self, pseudonym: str) -> Optional[str]:
-        return await self.store.get(f"contact:{pseudonym}")
+        stored = await self._degraded("contact", self.store.get(f"contact:{pseudonym}"), None)
+        return stored or self._contacts.get(pseudonym)
 
     async def record_status(self, message_sid: str, status: str, error: Optional[str]) -> None:
         value = json.dumps({"status": status, "error_code": error, "at": time.time()})

@@ -1,9 +1,11 @@
 """WhatsApp through Twilio, as a Rasa input/output channel.
 
 Inbound (POST /webhooks/whatsapp/webhook): every request's X-Twilio-Signature
-is checked; each MessageSid is processed once; Twilio gets its answer at
-once while the bot's turn runs in the background, one message at a time per
-sender, and the replies go out through Twilio's REST API.
+is checked; each MessageSid is accepted once into the channel's inbox (Redis)
+and marked done only after its turn, so a message whose process died mid-turn
+is run again by any replica; Twilio gets its answer at once while the bot's
+turn runs in the background, one message at a time per sender, and the
+replies go out through Twilio's REST API.
 Delivery receipts arrive at /webhooks/whatsapp/status.
 
 Configured in bot/credentials.yml; secrets come from the environment:
@@ -49,6 +51,7 @@ UNSUPPORTED = (
     "Mohon maaf, jenis pesan ini belum dapat kami proses. Silakan ketik pesan, "
     "kirim foto, atau bagikan lokasi (share location)."
 )
+RECOVER_EVERY = 60.0  # seconds between looks for messages stranded by a dead process
 TROUBLE = "Mohon maaf, sistem sedang mengalami gangguan. Untuk keadaan darurat, telepon 112."
 
 
@@ -146,6 +149,7 @@ class WhatsAppInput(InputChannel):
         self.output = WhatsAppOutput(TwilioClient(config), state, self.cipher)
         self._locks: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task] = set()
+        self._recovery: Optional[asyncio.Task] = None
 
     def get_output_channel(self) -> OutputChannel:
         return self.output
@@ -166,10 +170,15 @@ class WhatsAppInput(InputChannel):
                 received = inbound.parse(form)
             except inbound.BadWebhook as exc:
                 return response.text(str(exc), status=400)
-            if await self.state.first_time(received.message_sid):
+            if await self.state.accept(received.message_sid, form):
                 self._start(self._handle(received, on_new_message))
             # Twilio only needs to know we have it; replies go out via REST.
             return response.text(EMPTY_TWIML, content_type="text/xml")
+
+        @bp.listener("after_server_start")
+        async def _recover(app: Any, _loop: Any) -> None:
+            # Kept apart from the turn tasks: it runs for the server's life.
+            self._recovery = asyncio.ensure_future(self._recover_forever(on_new_message))
 
         @bp.route("/status", methods=["POST"])
         async def status(request: Request) -> HTTPResponse:
@@ -218,11 +227,31 @@ class WhatsAppInput(InputChannel):
         # asyncio.Lock wakes waiters in arrival order: one sender's messages
         # are processed in the order they came in.
         async with self._locks[received.sender]:
+            await self.state.renew(received.message_sid)
             try:
                 await self._process(received, on_new_message)
             except Exception:
                 logger.exception("WhatsApp message from %s failed", mask_phone(received.sender))
                 await self.output.send_text_message(received.sender, TROUBLE)
+        # Not in a `finally`: a turn cut short by shutdown (cancelled) stays
+        # in the inbox, and a replica runs it again.
+        await self.state.done(received.message_sid)
+
+    async def recover(self, on_new_message: OnNewMessage) -> int:
+        """Runs the accepted messages whose process died before their turn ended."""
+        stranded = await self.state.stranded(older_than=self.state.lease_ttl)
+        for sid, form in stranded:
+            logger.warning("WhatsApp message %s was not finished; running it again", sid)
+            self._start(self._handle(inbound.parse(form), on_new_message))
+        return len(stranded)
+
+    async def _recover_forever(self, on_new_message: OnNewMessage) -> None:
+        while True:
+            try:
+                await self.recover(on_new_message)
+            except Exception:  # a bad round must not stop the next one
+                logger.exception("recovering stranded WhatsApp messages failed")
+            await asyncio.sleep(RECOVER_EVERY)
 
     async def _process(self, received: inbound.Inbound, on_new_message: OnNewMessage) -> None:
         # From here on the conversation only knows the pseudonym and the

@@ -5,16 +5,19 @@ import time
 from typing import Any, Dict, List
 
 from sanic import Sanic
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from backend import keys, notify
+from backend.config import Settings
 from backend.tables import notifications
+from backend.timeutil import utcnow
 from bot.channels.contact import cipher_from_env
 from bot.channels.sender import WhatsAppSender
 from bot.channels.state import ChannelState, MemoryStore
 from bot.channels.twilio_api import TwilioClient
 from tests.backend.helpers import post_request, valid_form
 from tests.fake_twilio import FakeTwilio
+from tests.servers import run_module
 
 PHONE = "+6281299990000"
 
@@ -83,3 +86,54 @@ async def test_a_failed_send_is_kept_and_retried(app: Sanic, fake: FakeTwilio) -
 async def test_only_whatsapp_reports_are_notified(app: Sanic) -> None:
     await _ticket_moved(app, channel="web")
     assert await _rows(app) == []
+
+
+async def _make_due(app: Sanic) -> None:
+    async with app.ctx.backend.engine.begin() as conn:
+        await conn.execute(update(notifications).values(next_attempt_at=utcnow()))
+
+
+async def test_without_a_template_a_notice_outside_the_window_is_kept_undeliverable(
+    app: Sanic, fake: FakeTwilio
+) -> None:
+    ticket = await _ticket_moved(app)
+    config = fake.config(retries=0, templates={})
+    sender = WhatsAppSender(TwilioClient(config), ChannelState(MemoryStore()), cipher_from_env())
+    assert notify.template_warning(sender) is not None
+    assert await notify.flush(app.ctx.backend.engine, sender) == 0
+    assert fake.messages() == []  # no doomed sends to Twilio
+    (row,) = await _rows(app)
+    assert row["state"] == notify.UNDELIVERABLE and "template" in row["last_error"]
+    (listed,) = await notify.undelivered(app.ctx.backend.engine)
+    assert listed.service_request_id == ticket
+    # Kept, but not retried.
+    await _make_due(app)
+    assert await notify.flush(app.ctx.backend.engine, sender) == 0
+    assert (await _rows(app))[0]["attempts"] == 1
+
+
+async def test_a_notice_failing_past_the_cap_is_kept_as_failed(
+    app: Sanic, fake: FakeTwilio
+) -> None:
+    await _ticket_moved(app)
+    sender = sender_for(fake)
+    assert notify.template_warning(sender) is None
+    fake.failures.extend([(500, 20500)] * (notify.MAX_ATTEMPTS + 2))
+    for _ in range(notify.MAX_ATTEMPTS + 2):
+        await notify.flush(app.ctx.backend.engine, sender)
+        await _make_due(app)
+    (row,) = await _rows(app)
+    assert row["state"] == notify.FAILED and row["attempts"] == notify.MAX_ATTEMPTS
+    assert len(fake.messages()) == notify.MAX_ATTEMPTS
+    assert [r.id for r in await notify.undelivered(app.ctx.backend.engine)] == [row["id"]]
+
+
+async def test_the_notices_command_lists_undelivered_notices(
+    app: Sanic, fake: FakeTwilio, settings: Settings
+) -> None:
+    ticket = await _ticket_moved(app)
+    config = fake.config(retries=0, templates={})
+    sender = WhatsAppSender(TwilioClient(config), ChannelState(MemoryStore()), cipher_from_env())
+    await notify.flush(app.ctx.backend.engine, sender)
+    output = run_module("backend", "notices", DATABASE_URL=settings.database_url)
+    assert f"undeliverable {ticket}" in output

@@ -1,0 +1,100 @@
+"""A citizen's WhatsApp message survives a dead process and an unreachable Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from rasa.core.channels.channel import UserMessage
+
+from bot.channels.state import ChannelState, RedisStore
+from bot.channels.whatsapp import WhatsAppInput
+from tests.channels.conftest import WEBHOOK, Harness, make_channel, message_form
+from tests.fake_twilio import FakeTwilio
+from tests.servers import Server, free_port
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _sid() -> str:
+    return f"SM{uuid.uuid4().hex}"
+
+
+def _redis_store() -> RedisStore:
+    # A prefix of its own: the test sees only the messages it sent.
+    return RedisStore(REDIS, prefix=f"lapor:test:{uuid.uuid4().hex[:8]}:")
+
+
+def _replica(fake: FakeTwilio, backend: Server, store: RedisStore) -> WhatsAppInput:
+    """A Rasa replica's channel whose hold on a message lapses after a second."""
+    channel = make_channel(fake, backend, store)
+    channel.state = ChannelState(store, lease_ttl=1)
+    return channel
+
+
+class Hanging(Harness):
+    """A bot whose turn never ends: the process dies in the middle of it."""
+
+    async def _on_message(self, message: UserMessage) -> None:
+        self.received.append(message)
+        await asyncio.Event().wait()
+
+
+async def test_a_message_whose_process_died_mid_turn_is_run_by_another_replica(
+    fake: FakeTwilio, live_backend: Server
+) -> None:
+    store = _redis_store()
+    dying_channel = _replica(fake, live_backend, store)
+    dying = Hanging(dying_channel)
+    form = message_form(_sid(), body="lampu jalan mati di gang 3")
+    assert (await dying.post(WEBHOOK, form)).status == 200
+    for _ in range(200):
+        if dying.received:
+            break
+        await asyncio.sleep(0.02)
+    for task in list(dying_channel._tasks):  # the process is gone
+        task.cancel()
+    await asyncio.sleep(0.05)
+
+    survivor_channel = _replica(fake, live_backend, store)
+    survivor = Harness(survivor_channel)
+    # Twilio's retry of the same message is not run twice...
+    assert (await survivor.post(WEBHOOK, form)).status == 200
+    await asyncio.sleep(0.1)
+    assert survivor.received == []
+    # ...but once the dead process's lease is over, a replica runs it.
+    await asyncio.sleep(1.2)
+    assert await survivor_channel.recover(survivor._on_message) == 1
+    await survivor.settle(1)
+    assert survivor.received[0].text == "lampu jalan mati di gang 3"
+    # Done now: neither a retry nor another recovery runs it again.
+    assert await survivor_channel.recover(survivor._on_message) == 0
+    await survivor.post(WEBHOOK, form)
+    await asyncio.sleep(0.1)
+    assert len(survivor.received) == 1
+
+
+async def test_a_finished_turn_leaves_nothing_to_recover(
+    fake: FakeTwilio, live_backend: Server
+) -> None:
+    channel = _replica(fake, live_backend, _redis_store())
+    harness = Harness(channel)
+    await harness.post(WEBHOOK, message_form(_sid()))
+    await harness.settle(1)
+    await asyncio.sleep(1.2)
+    assert await channel.recover(harness._on_message) == 0
+    assert len(harness.received) == 1
+
+
+async def test_with_redis_unreachable_the_message_is_still_answered(
+    fake: FakeTwilio, live_backend: Server
+) -> None:
+    nobody = RedisStore(f"redis://127.0.0.1:{free_port()}/0")
+    harness = Harness(make_channel(fake, live_backend, nobody), reply=lambda _: "Baik, Bapak/Ibu.")
+    sender = "whatsapp:+6281211112222"
+    response = await harness.post(WEBHOOK, message_form(_sid(), body="halo", sender=sender))
+    assert response.status == 200
+    await harness.settle(1)
+    assert harness.received[0].text == "halo"
+    (reply,) = fake.messages()
+    assert reply["To"] == sender and reply["Body"] == "Baik, Bapak/Ibu."
