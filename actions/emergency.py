@@ -1,7 +1,8 @@
 """Emergencies: answer at once with the 112 call instruction, then get the place.
 
-The live 112 operator hand-off hooks in at `EmergencyRecorded` (its own
-issue): today the citizen is told to call 112, in the same turn, every time.
+Nothing here reaches a 112 operator yet, so the bot never says it recorded
+the place: it repeats it for the citizen to give on the phone, and keeps it in
+the conversation's slots (the operator hand-off will read them from there).
 """
 
 from __future__ import annotations
@@ -48,11 +49,12 @@ class Emergency(Action):
         # First line, same turn: the call instruction. Nothing else comes first.
         dispatcher.utter_message(text=CALL_112, json_message=CALL_PAYLOAD)
         dispatcher.utter_message(text=ADVICE.get(intent, ADVICE["emergency_medical"]))
-        events: List[EventType] = [SlotSet("emergency_type", intent)]
         place = places.from_entities(tracker)
-        if place:
-            events.append(SlotSet("emergency_location", _describe(place)))
-        return events
+        # A new emergency asks again where, unless this message says it.
+        return [
+            SlotSet("emergency_type", intent),
+            SlotSet("emergency_location", _describe(place) if place else None),
+        ]
 
 
 class ValidateEmergencyForm(FormValidationAction):
@@ -86,9 +88,10 @@ class EmergencyRecorded(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         where = tracker.get_slot("emergency_location") or "-"
-        dispatcher.utter_message(response="utter_emergency_location_noted", where=where)
+        dispatcher.utter_message(response="utter_emergency_tell_operator", where=where)
         dispatcher.utter_message(text=CALL_112, json_message=CALL_PAYLOAD)
-        return [SlotSet("emergency_location", None), SlotSet("emergency_type", None)]
+        # The place stays in the conversation: nothing else holds it yet.
+        return []
 
 
 def _describe(place: places.Place) -> str:

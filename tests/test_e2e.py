@@ -162,3 +162,36 @@ def test_a_report_made_while_the_backend_is_down_is_filed_when_it_is_back(
             break
         time.sleep(0.5)
     assert any(ticket.service_request_id in t for t in stack.bot_texts(sender))
+
+
+def test_an_emergency_place_is_kept_and_handed_to_the_caller(stack: Stack) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    stack.say(sender, "tolong ada kebakaran rumah!!")
+    reply = stack.text(sender, "di jalan dhoho depan toko emas kelurahan kemasan")
+    assert "sampaikan lokasi ini kepada petugas 112" in reply
+    assert "catat" not in reply
+    url = f"{stack.rasa.url}/conversations/{sender}/tracker?token={TOKEN}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        slots = json.loads(response.read())["slots"]
+    assert "dhoho" in slots["emergency_location"].lower()
+
+
+def test_a_kept_report_the_backend_refused_is_explained_in_the_conversation(
+    stack: Stack,
+) -> None:
+    # What the outbox does when the backend refuses a kept report
+    # (actions/rasa_api.py), against the real Rasa server.
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    stack.say(sender, "halo")
+    body = json.dumps(
+        {"name": "EXTERNAL_report_not_filed", "entities": {"reason": "kategori tidak dikenal"}}
+    ).encode()
+    request = urllib.request.Request(
+        f"{stack.rasa.url}/conversations/{sender}/trigger_intent?token={TOKEN}",
+        data=body,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+    (told,) = [t for t in stack.bot_texts(sender) if "belum* tercatat" in t]
+    assert "kategori tidak dikenal" in told

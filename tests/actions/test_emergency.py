@@ -24,8 +24,13 @@ async def test_emergency_answers_with_the_call_instruction_first() -> None:
 
 async def test_emergency_without_place_leaves_it_to_the_form() -> None:
     dispatcher = CollectingDispatcher()
-    events = await Emergency().run(dispatcher, tracker("tolong!!", "emergency_medical"), domain())
-    assert slot_events(events) == {"emergency_type": "emergency_medical"}
+    t = tracker("tolong!!", "emergency_medical", slots={"emergency_location": "jl lama"})
+    events = await Emergency().run(dispatcher, t, domain())
+    # A place from an earlier emergency is not taken for this one.
+    assert slot_events(events) == {
+        "emergency_type": "emergency_medical",
+        "emergency_location": None,
+    }
 
 
 async def test_emergency_form_takes_a_typed_place() -> None:
@@ -43,14 +48,18 @@ async def test_emergency_form_ignores_a_prank() -> None:
     assert await ValidateEmergencyForm().run(CollectingDispatcher(), t, domain()) == []
 
 
-async def test_recorded_place_is_repeated_with_the_call_instruction() -> None:
+async def test_the_place_is_handed_to_the_caller_and_kept_not_claimed_as_recorded() -> None:
     dispatcher = CollectingDispatcher()
     t = tracker("jl dhoho", "inform_location", slots={"emergency_location": "jl dhoho"})
     events = await EmergencyRecorded().run(dispatcher, t, domain())
-    assert dispatcher.messages[0]["response"] == "utter_emergency_location_noted"
+    assert dispatcher.messages[0]["response"] == "utter_emergency_tell_operator"
     assert dispatcher.messages[0]["where"] == "jl dhoho"
     assert "tel:112" in dispatcher.messages[1]["text"]
-    assert slot_events(events) == {"emergency_location": None, "emergency_type": None}
+    # The place stays in the conversation (nothing else stores it yet).
+    assert slot_events(events) == {}
+    (text,) = domain()["responses"]["utter_emergency_tell_operator"]
+    assert "sampaikan lokasi ini kepada petugas 112" in text["text"]
+    assert "catat" not in text["text"]
 
 
 async def test_a_pin_outside_a_report_is_located_or_refused_honestly() -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict
+import re
+from typing import Any, Dict, List
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -44,3 +45,33 @@ def test_every_service_has_a_report_intent(domain: Dict[str, Any]) -> None:
     intents = {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}
     missing = [c for c in catalogue().services if c != "other" and f"report_{c}" not in intents]
     assert missing == []
+
+
+# Claims the system cannot back today: nothing records an emergency or passes
+# a message to an officer. A text may say what has NOT happened ("belum").
+UNBACKED_CLAIM = re.compile(
+    r"(?<!belum )(kami catat|sudah dicatat|telah dicatat|kami teruskan|"
+    r"diteruskan ke petugas|petugas (akan|segera) (datang|menghubungi))",
+    re.IGNORECASE,
+)
+
+
+def _bot_texts(domain: Dict[str, Any]) -> List[str]:
+    from actions import emergency, texts
+    from bot.channels import whatsapp
+
+    fixed = [v.get("text", "") for variants in domain["responses"].values() for v in variants]
+    composed = [
+        value
+        for module in (texts, emergency, whatsapp)
+        for value in vars(module).values()
+        if isinstance(value, str) and " " in value
+    ]
+    composed += list(emergency.ADVICE.values())
+    return fixed + composed
+
+
+def test_no_bot_text_claims_what_the_system_does_not_do(domain: Dict[str, Any]) -> None:
+    texts = _bot_texts(domain)
+    assert len(texts) > 30
+    assert [t for t in texts if UNBACKED_CLAIM.search(t)] == []
