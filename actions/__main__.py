@@ -20,7 +20,7 @@ from actions import outbox
 from actions.backend_client import Open311Client
 from actions.config import ActionSettings, load_settings
 from actions.rasa_api import ConversationNotifier
-from backend.periodic import repeat
+from lapor.periodic import repeat
 
 
 def serve(settings: ActionSettings, port: int) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Dict, Optional
 
-from backend.catalogue import Catalogue, load_catalogue
-from backend.config import DEFAULT_SERVICES_FILE
+from lapor.catalogue import Catalogue, load_catalogue
+from lapor.paths import SERVICES_FILE
 
 INTENT_PREFIX = "report_"
 
 
 @lru_cache(maxsize=1)
 def catalogue() -> Catalogue:
-    return load_catalogue(DEFAULT_SERVICES_FILE)
+    return load_catalogue(SERVICES_FILE)
 
 
 def category_of_intent(intent: Optional[str]) -> Optional[str]:

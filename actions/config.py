@@ -6,9 +6,10 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Optional
 
-from backend.config import DEVELOPMENT_API_KEY, REPO_ROOT
+from lapor.paths import VAR
+from lapor.settings import DEVELOPMENT_API_KEY
 
-DEFAULT_OUTBOX_URL = f"sqlite:///{REPO_ROOT / 'var' / 'outbox.sqlite3'}"
+DEFAULT_OUTBOX_URL = f"sqlite:///{VAR / 'outbox.sqlite3'}"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 from actions import latest, places, texts
 from actions.catalogue import catalogue, category_of_intent, numbered_categories
 from actions.report import PLACE_SLOTS, SKIPPED
-from bot.components.normalize import load_lexicon, normalize_word
+from lapor.normalize import load_lexicon, normalize_word
 
 # Messages that never answer a form question: the conversation turns elsewhere.
 NOT_AN_ANSWER = {

@@ -42,8 +42,7 @@ from sqlalchemy.schema import CreateColumn
 
 from actions.backend_client import BackendRejected, BackendUnavailable, CreatedTicket, Open311Client
 from actions.report import Report
-from backend.db import create_engine
-from backend.migrate import ensure_sqlite_dir
+from lapor.db import create_engine, ensure_sqlite_dir
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
-from backend.wilayah import Area, default_wilayah
-from bot.components.gazetteer import Gazetteer, Word
+from lapor.gazetteer import Gazetteer, Word
+from lapor.wilayah import Area, default_wilayah
 
 _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import List
 
 from backend import keys, migrate, notify
-from backend.catalogue import load_catalogue
 from backend.config import ConfigError, load_settings
-from backend.db import create_engine
+from lapor.catalogue import load_catalogue
+from lapor.db import create_engine
 
 # Known keys for development only (named in the README); never in production.
 DEV_KEYS = {"admin": "dev-admin-key"}

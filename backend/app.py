@@ -10,13 +10,13 @@ from sanic.response import HTTPResponse, json
 from sqlalchemy import text
 
 from backend import media, notify, open311, staff, widget
-from backend.catalogue import load_catalogue
 from backend.config import Settings, load_settings
 from backend.context import AppContext, context
-from backend.db import create_engine
 from backend.errors import install_error_handlers
-from backend.periodic import repeat
-from backend.wilayah import load_wilayah
+from lapor.catalogue import load_catalogue
+from lapor.db import create_engine
+from lapor.periodic import repeat
+from lapor.wilayah import load_wilayah
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, name: str = "lapor-backend") ->
 
     @app.after_server_start
     async def _start_notifier(app: Sanic, _loop: object) -> None:
-        from bot.channels.sender import WhatsAppSender
+        from lapor.whatsapp.sender import WhatsAppSender
 
         sender = WhatsAppSender.from_env()
         if sender is None:

@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Tuple
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from lapor.paths import GAZETTEER_FILE, SERVICES_FILE, VAR
+from lapor.settings import DEVELOPMENT_API_KEY
 
-DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'lapor.sqlite3'}"
-DEFAULT_SERVICES_FILE = REPO_ROOT / "data" / "services.yml"
-DEFAULT_GAZETTEER_FILE = REPO_ROOT / "data" / "gazetteer" / "kota_kediri_wilayah.geojson"
-DEFAULT_MEDIA_DIR = REPO_ROOT / "var" / "media"
-# Named in the README; only ever used outside production.
-DEVELOPMENT_API_KEY = "dev-open311-key"
+DEFAULT_DATABASE_URL = f"sqlite:///{VAR / 'lapor.sqlite3'}"
+DEFAULT_SERVICES_FILE = SERVICES_FILE
+DEFAULT_GAZETTEER_FILE = GAZETTEER_FILE
 DEFAULT_JURISDICTION_ID = "kedirikota.go.id"
 DEFAULT_PORT = 8000
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from sanic.request import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backend.catalogue import Catalogue
 from backend.config import Settings
-from backend.wilayah import Wilayah
+from lapor.catalogue import Catalogue
+from lapor.wilayah import Wilayah
 
 
 @dataclass

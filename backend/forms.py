@@ -11,10 +11,10 @@ import math
 import re
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
-from backend.catalogue import Attribute, Catalogue, Service
 from backend.errors import Open311Error
 from backend.tickets import NewTicket
-from backend.wilayah import Wilayah
+from lapor.catalogue import Attribute, Catalogue, Service
+from lapor.wilayah import Wilayah
 
 MAX_DESCRIPTION = 4000
 MAX_ADDRESS = 1000
@@ -89,7 +89,7 @@ def _opened_contact(form: Form, problems: List[str]) -> str | None:
     token = _first(form, "contact_token")
     if not token:
         return None
-    from bot.channels.contact import ContactError, cipher_from_env
+    from lapor.contact import ContactError, cipher_from_env
 
     try:
         return cipher_from_env().open(token)

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.tables import department_keys
-from backend.timeutil import utcnow
+from lapor.timeutil import utcnow
 
 # Holders of a key for this pseudo-department may change any ticket.
 ADMIN = "admin"

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from backend.context import context
 from backend.errors import Open311Error
 from backend.tables import media
-from backend.timeutil import utcnow
+from lapor.timeutil import utcnow
 
 ALLOWED_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
 MAX_BYTES = 5 * 1024 * 1024

@@ -22,8 +22,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend.tables import notifications, tickets
-from backend.timeutil import utcnow
 from backend.workflow import label
+from lapor.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 

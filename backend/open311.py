@@ -14,7 +14,7 @@ from backend import serialize, tickets
 from backend.context import AppContext, context
 from backend.errors import Open311Error
 from backend.forms import fingerprint, parse_new_ticket
-from backend.timeutil import parse_iso, utcnow
+from lapor.timeutil import parse_iso, utcnow
 
 bp = Blueprint("open311", url_prefix="/open311/v2")
 

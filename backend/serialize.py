@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from backend import workflow
-from backend.catalogue import Catalogue, Service
 from backend.tickets import Event, Ticket
-from backend.timeutil import WIB, isoformat
-from backend.wilayah import Wilayah
+from lapor.catalogue import Catalogue, Service
+from lapor.timeutil import WIB, isoformat
+from lapor.wilayah import Wilayah
 
 
 def service_summary(service: Service) -> Dict[str, Any]:

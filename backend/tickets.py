@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend import notify, workflow
-from backend.catalogue import Service
 from backend.tables import ticket_events, tickets
-from backend.timeutil import WIB, aware, utcnow
+from lapor.catalogue import Service
+from lapor.timeutil import WIB, aware, utcnow
 
 ID_PREFIX = "KDR"
 MAX_RESULTS = 1000

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from backend import migrate
 from backend.config import Settings
-from backend.db import sync_url
+from lapor.db import sync_url
 from tests.fake_twilio import FakeTwilio
 from tests.servers import Server
 

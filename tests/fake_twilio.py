@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Literal, Optional, Tuple
 
 from aiohttp import web
 
-from bot.channels.twilio_api import TwilioConfig
+from lapor.whatsapp.twilio import TwilioConfig
 from tests.servers import free_port
 
 ACCOUNT_SID = "AC" + "0" * 32

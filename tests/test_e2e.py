@@ -12,8 +12,8 @@ from typing import Any, Dict, Iterator, List
 import pytest
 from sqlalchemy import create_engine, select
 
-from backend.db import sync_url
 from backend.tables import ticket_events, tickets
+from lapor.db import sync_url
 from tests import servers
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, select
 from twilio.request_validator import RequestValidator
 
-from backend.db import sync_url
 from backend.tables import tickets
+from lapor.db import sync_url
 from tests import servers
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.fake_twilio import AUTH_TOKEN, WHATSAPP_FROM, FakeTwilio

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import create_engine, select
 
-from backend.db import sync_url
 from backend.tables import tickets
+from lapor.db import sync_url
 from tests import servers
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.fake_twilio import JPEG

@@ -6,8 +6,8 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from backend.config import load_settings
-from backend.db import sync_url
 from backend.tables import metadata
+from lapor.db import sync_url
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or load_settings().database_url

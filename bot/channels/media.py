@@ -7,6 +7,8 @@ import os
 
 import aiohttp
 
+from lapor.settings import DEVELOPMENT_API_KEY
+
 
 class MediaStoreError(Exception):
     pass
@@ -19,8 +21,6 @@ class BackendMedia:
 
     @classmethod
     def from_env(cls) -> "BackendMedia":
-        from backend.config import DEVELOPMENT_API_KEY
-
         return cls(
             os.environ.get("BACKEND_URL", "http://localhost:8000"),
             os.environ.get("OPEN311_API_KEY") or DEVELOPMENT_API_KEY,

@@ -28,17 +28,18 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from bot.channels import formatting, inbound
-from bot.channels.contact import (
+from bot.channels import inbound
+from bot.channels.media import BackendMedia, MediaStoreError
+from lapor.contact import (
     PSEUDONYM_PREFIX,
     ContactCipher,
     ContactError,
     cipher_from_env,
 )
-from bot.channels.media import BackendMedia, MediaStoreError
-from bot.channels.privacy import mask_phone
-from bot.channels.state import ChannelState, store_from_env
-from bot.channels.twilio_api import MediaRejected, TwilioClient, TwilioConfig, TwilioError
+from lapor.privacy import mask_phone
+from lapor.whatsapp import formatting
+from lapor.whatsapp.state import ChannelState, store_from_env
+from lapor.whatsapp.twilio import MediaRejected, TwilioClient, TwilioConfig, TwilioError
 
 logger = logging.getLogger(__name__)
 

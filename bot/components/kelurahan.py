@@ -22,7 +22,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.base import MessageProcessor
-from bot.components.gazetteer import Gazetteer, Word
+from lapor.gazetteer import Gazetteer, Word
 
 ENTITY = "kelurahan"
 COMMON_WORDS_FILE = "common_words.json"

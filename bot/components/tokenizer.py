@@ -20,7 +20,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.components.normalize import DEFAULT_LEXICON, load_lexicon, normalize_word
+from lapor.normalize import SLANG_LEXICON, load_lexicon, normalize_word
 
 # spaCy keeps "kel.bandarlor" or "rt.02/rw.05" as one token; people type them
 # without spaces, and the kelurahan inside must be a token of its own.
@@ -39,7 +39,7 @@ class IndonesianTokenizer(Tokenizer):
             "token_pattern": None,
             "prefix_separator_symbol": None,
             # Relative paths are read from the working directory (the repo root).
-            "lexicon": str(DEFAULT_LEXICON),
+            "lexicon": str(SLANG_LEXICON),
             "normalize": True,
         }
 

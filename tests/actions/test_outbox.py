@@ -25,7 +25,7 @@ from actions.outbox import DEAD, FILED, MAX_ATTEMPTS, PENDING, REFUSED, Outbox, 
 from actions.rasa_api import ConversationNotifier
 from actions.report import SKIPPED, Report
 from actions.submit import NotifyQueuedReportNotFiled
-from backend.db import sync_url
+from lapor.db import sync_url
 from tests.actions.trackers import domain, entity, tracker
 from tests.servers import free_port, run_module
 

@@ -8,8 +8,8 @@ from urllib.parse import urlencode
 from sanic import Sanic
 from sqlalchemy import create_engine, func, select
 
-from backend.db import sync_url
 from backend.tables import ticket_events, tickets
+from lapor.db import sync_url
 
 API_KEY = "test-api-key"
 FORM = {"content-type": "application/x-www-form-urlencoded"}

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from backend.config import DEVELOPMENT_API_KEY, ConfigError, load_settings
-from backend.db import async_url, sync_url
+from backend.config import ConfigError, load_settings
+from lapor.db import async_url, sync_url
+from lapor.settings import DEVELOPMENT_API_KEY
 
 
 def test_development_defaults() -> None:

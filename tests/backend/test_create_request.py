@@ -190,9 +190,9 @@ async def test_tickets_per_account_are_rate_limited(app: Sanic, database_url: st
 async def test_a_sealed_contact_is_opened_and_kept_private(app: Sanic, database_url: str) -> None:
     from sqlalchemy import create_engine, select
 
-    from backend.db import sync_url
     from backend.tables import tickets
-    from bot.channels.contact import cipher_from_env
+    from lapor.contact import cipher_from_env
+    from lapor.db import sync_url
 
     token = cipher_from_env().seal("whatsapp:+6281211112222")
     status, body = await post_request(app, valid_form(contact_token=token, channel="whatsapp"))

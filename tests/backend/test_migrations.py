@@ -5,8 +5,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from backend import migrate
-from backend.db import sync_url
 from backend.tables import metadata
+from lapor.db import sync_url
 
 TABLES = {
     "tickets",

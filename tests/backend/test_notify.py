@@ -10,11 +10,11 @@ from sqlalchemy import select, update
 from backend import keys, notify
 from backend.config import Settings
 from backend.tables import notifications
-from backend.timeutil import utcnow
-from bot.channels.contact import cipher_from_env
-from bot.channels.sender import WhatsAppSender
-from bot.channels.state import ChannelState, MemoryStore
-from bot.channels.twilio_api import TwilioClient
+from lapor.contact import cipher_from_env
+from lapor.timeutil import utcnow
+from lapor.whatsapp.sender import WhatsAppSender
+from lapor.whatsapp.state import ChannelState, MemoryStore
+from lapor.whatsapp.twilio import TwilioClient
 from tests.backend.helpers import post_request, valid_form
 from tests.fake_twilio import FakeTwilio
 from tests.servers import run_module

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from sanic import Sanic
 
-from backend.catalogue import load_catalogue
 from backend.config import DEFAULT_SERVICES_FILE
+from lapor.catalogue import load_catalogue
 
 EXPECTED_CODES = {
     "street_light": "dishub",

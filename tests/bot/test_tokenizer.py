@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.components.normalize import load_lexicon, normalize_word
 from bot.components.tokenizer import IndonesianTokenizer
+from lapor.normalize import load_lexicon, normalize_word
 
 
 def tokens(text: str) -> list[tuple[str, int, str]]:

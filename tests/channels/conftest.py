@@ -12,8 +12,8 @@ from sanic import Sanic
 from twilio.request_validator import RequestValidator
 
 from bot.channels.media import BackendMedia
-from bot.channels.state import ChannelState, MemoryStore
 from bot.channels.whatsapp import WhatsAppInput
+from lapor.whatsapp.state import ChannelState, MemoryStore
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, WHATSAPP_FROM, FakeTwilio
 from tests.servers import Server
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from rasa.core.channels.channel import UserMessage
 
-from bot.channels.state import ChannelState, RedisStore
+from lapor.whatsapp.state import ChannelState, RedisStore
 from tests.channels.conftest import STATUS, WEBHOOK, Harness, make_channel, message_form
 from tests.fake_twilio import FakeTwilio
 from tests.servers import Server
@@ -240,7 +240,7 @@ async def test_status_callback_records_delivery(harness: Harness) -> None:
 
 
 async def test_window_is_24_hours_from_the_last_inbound_message() -> None:
-    from bot.channels.state import MemoryStore
+    from lapor.whatsapp.state import MemoryStore
 
     state = ChannelState(MemoryStore())
     now = time.time()

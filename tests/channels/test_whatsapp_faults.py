@@ -7,8 +7,8 @@ import uuid
 
 from rasa.core.channels.channel import UserMessage
 
-from bot.channels.state import ChannelState, RedisStore
 from bot.channels.whatsapp import WhatsAppInput
+from lapor.whatsapp.state import ChannelState, RedisStore
 from tests.channels.conftest import WEBHOOK, Harness, make_channel, message_form
 from tests.fake_twilio import FakeTwilio
 from tests.servers import Server, free_port

@@ -19,10 +19,9 @@ from typing import Collection, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import yaml
 
-from backend.wilayah import Wilayah, default_wilayah
+from lapor.paths import KELURAHAN_RULES
+from lapor.wilayah import Wilayah, default_wilayah
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_RULES = REPO_ROOT / "data" / "lexicon" / "kelurahan.yml"
 MAX_TOKENS = 3
 
 
@@ -61,7 +60,7 @@ def fold(text: str) -> str:
 
 
 @lru_cache(maxsize=4)
-def load_rules(path: Path = DEFAULT_RULES, wilayah: Optional[Wilayah] = None) -> Rules:
+def load_rules(path: Path = KELURAHAN_RULES, wilayah: Optional[Wilayah] = None) -> Rules:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     areas = (wilayah or default_wilayah()).kelurahan
     variants = {fold(a.name): a.name for a in areas}

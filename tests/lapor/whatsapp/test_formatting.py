@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from bot.channels import inbound
-from bot.channels.formatting import MAX_BODY, choose_button, split_text, with_numbered_buttons
-from bot.channels.privacy import mask_phone
+from lapor.privacy import mask_phone
+from lapor.whatsapp.formatting import MAX_BODY, choose_button, split_text, with_numbered_buttons
 
 BUTTONS = [
     {"title": "Ya, kirim", "payload": "/affirm"},

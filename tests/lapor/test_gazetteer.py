@@ -5,7 +5,7 @@ from typing import List
 
 import pytest
 
-from bot.components.gazetteer import Gazetteer, Word, edit_distance
+from lapor.gazetteer import Gazetteer, Word, edit_distance
 
 _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
 

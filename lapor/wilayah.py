@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
-from backend.config import DEFAULT_GAZETTEER_FILE
+from lapor.paths import GAZETTEER_FILE
 
 Ring = Sequence[Tuple[float, float]]  # (lon, lat) pairs
 Polygon = Sequence[Ring]  # outer ring first, then holes
@@ -70,7 +70,7 @@ class Wilayah:
         return min(self.kelurahan, key=distance)
 
 
-def load_wilayah(path: Path = DEFAULT_GAZETTEER_FILE) -> Wilayah:
+def load_wilayah(path: Path = GAZETTEER_FILE) -> Wilayah:
     features = json.loads(path.read_text(encoding="utf-8"))["features"]
     areas = [_area(feature) for feature in features]
     cities = [a for a in areas if a.level == "kota"]
@@ -81,7 +81,7 @@ def load_wilayah(path: Path = DEFAULT_GAZETTEER_FILE) -> Wilayah:
 
 
 @lru_cache(maxsize=4)
-def default_wilayah(path: Path = DEFAULT_GAZETTEER_FILE) -> Wilayah:
+def default_wilayah(path: Path = GAZETTEER_FILE) -> Wilayah:
     """Parsed once per process: the file never changes while running."""
     return load_wilayah(path)
 

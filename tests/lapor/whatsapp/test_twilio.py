@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.channels.twilio_api import MediaRejected, TwilioClient, TwilioError
+from lapor.whatsapp.twilio import MediaRejected, TwilioClient, TwilioError
 from tests.fake_twilio import FakeTwilio, MediaMode
 from tests.servers import free_port
 

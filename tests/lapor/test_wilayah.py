@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from backend.wilayah import default_wilayah
+from lapor.wilayah import default_wilayah
 
 
 def test_all_46_kelurahan_with_codes() -> None:

@@ -16,7 +16,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple, Union
 import aiohttp
 from yarl import URL
 
-from bot.channels.privacy import mask_phone
+from lapor.privacy import mask_phone
 
 logger = logging.getLogger(__name__)
 

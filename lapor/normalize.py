@@ -9,8 +9,7 @@ from typing import Dict
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_LEXICON = REPO_ROOT / "data" / "lexicon" / "slang.yml"
+from lapor.paths import SLANG_LEXICON
 
 # "tolonggg", "apiii": three or more of a letter is emphasis, not spelling.
 _REPEATS = re.compile(r"([^\W\d_])\1{2,}")
@@ -19,7 +18,7 @@ _REDUPLICATION = re.compile(r"^([a-z]{2,})2$")
 
 
 @lru_cache(maxsize=4)
-def load_lexicon(path: Path = DEFAULT_LEXICON) -> Dict[str, str]:
+def load_lexicon(path: Path = SLANG_LEXICON) -> Dict[str, str]:
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {str(k).lower(): str(v).lower() for k, v in raw.items()}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -33,3 +35,9 @@ def create_engine(url: str) -> AsyncEngine:
         # SQLite allows one writer: wait for the lock instead of failing at once.
         return create_async_engine(target, connect_args={"timeout": 30})
     return create_async_engine(target, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def ensure_sqlite_dir(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Dict, Optional
 
-from bot.channels.contact import ContactCipher, cipher_from_env
-from bot.channels.formatting import split_text
-from bot.channels.state import ChannelState, store_from_env
-from bot.channels.twilio_api import TwilioClient, TwilioConfig, TwilioError
+from lapor.contact import ContactCipher, cipher_from_env
+from lapor.whatsapp.formatting import split_text
+from lapor.whatsapp.state import ChannelState, store_from_env
+from lapor.whatsapp.twilio import TwilioClient, TwilioConfig, TwilioError
 
 
 class WhatsAppSender:

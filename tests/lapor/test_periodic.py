@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 
-from backend.periodic import repeat
+from lapor.periodic import repeat
 
 
 async def test_a_failing_round_does_not_stop_the_next() -> None:

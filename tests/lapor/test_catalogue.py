@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.catalogue import CatalogueError, load_catalogue
+from lapor.catalogue import CatalogueError, load_catalogue
 
 GOOD = """
 departments:
