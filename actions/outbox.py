@@ -42,6 +42,7 @@ from sqlalchemy.schema import CreateColumn
 
 from actions.backend_client import BackendRejected, BackendUnavailable, CreatedTicket, Open311Client
 from actions.report import Report
+from lapor import jobs
 from lapor.db import create_engine, ensure_sqlite_dir
 
 logger = logging.getLogger(__name__)
@@ -72,12 +73,36 @@ pending_reports = Table(
     Column("noticed_at", DateTime(timezone=True)),
 )
 
-MAX_BACKOFF = timedelta(minutes=10)
 # Unanswered filings before a report is dead-lettered: about three hours of
 # outage at the capped backoff (15 s doubling to 10 min).
 MAX_ATTEMPTS = 24
 # The backend's hourly per-sender limit: waiting is all that helps.
 RATE_LIMIT_DELAY = timedelta(minutes=15)
+
+_c = pending_reports.c
+# Filing: pending rows, until filed, refused or dead.
+filing = jobs.Queue(
+    name="outbox",
+    table=pending_reports,
+    waiting=lambda: _c.state == PENDING,
+    due=_c.next_attempt_at,
+    attempts=_c.attempts,
+    error=_c.last_error,
+    max_attempts=MAX_ATTEMPTS,
+    # The citizen was promised an answer: a dead report is explained too.
+    dead=lambda: {"state": DEAD, "notice_due_at": jobs.utcnow()},
+)
+# Notices: every end of a report is told to its conversation, retried until
+# Rasa takes it.
+notices = jobs.Queue(
+    name="outbox notices",
+    table=pending_reports,
+    waiting=lambda: _c.notice_due_at.is_not(None) & _c.noticed_at.is_(None),
+    due=_c.notice_due_at,
+    attempts=_c.notice_attempts,
+    error=_c.notice_error,
+    max_attempts=None,
+)
 
 
 class Notifier(Protocol):
@@ -97,14 +122,6 @@ class DeadLetter:
     created_at: datetime
     category: str
     description: str
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _backoff(attempts: int) -> timedelta:
-    return min(MAX_BACKOFF, timedelta(seconds=15 * 2 ** min(attempts, 6)))
 
 
 class Outbox:
@@ -136,13 +153,14 @@ class Outbox:
 
     async def put(self, report: Report, key: str) -> None:
         engine = await self.engine()
+        now = jobs.utcnow()
         values = {
             "idempotency_key": key,
             "sender_id": report.sender_id,
             "report": asdict(report),
             "attempts": 0,
-            "next_attempt_at": _now(),
-            "created_at": _now(),
+            "next_attempt_at": now,
+            "created_at": now,
             "state": PENDING,
         }
         insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
@@ -156,82 +174,30 @@ class Outbox:
         logger.info("report kept in the outbox until the backend is back")
 
     async def pending(self) -> int:
-        engine = await self.engine()
-        statement = select(pending_reports.c.id).where(pending_reports.c.state == PENDING)
-        async with engine.connect() as conn:
-            return len((await conn.execute(statement)).all())
+        return await filing.count(await self.engine())
 
     async def flush(self, client: Open311Client, notifier: Notifier, batch: int = 20) -> int:
         """Files due reports, then delivers due notices; returns how many were filed."""
-        filed = await self.file_due(client, batch)
-        await self.deliver_notices(notifier, batch)
-        return filed
-
-    async def file_due(self, client: Open311Client, batch: int = 20) -> int:
         engine = await self.engine()
         filed = 0
-        async with engine.begin() as conn:
-            rows = await _claim(conn, pending_reports.c.state == PENDING, "next_attempt_at", batch)
-            for row in rows:
-                outcome = await self._file(client, row)
-                filed += outcome.get("state") == FILED
-                await conn.execute(
-                    update(pending_reports).where(pending_reports.c.id == row.id).values(outcome)
-                )
-        return filed
 
-    async def deliver_notices(self, notifier: Notifier, batch: int = 20) -> int:
-        """Tells each conversation how its report ended; returns how many were told."""
-        engine = await self.engine()
-        told = 0
-        waiting = pending_reports.c.notice_due_at.is_not(None) & pending_reports.c.noticed_at.is_(
-            None
-        )
-        async with engine.begin() as conn:
-            for row in await _claim(conn, waiting, "notice_due_at", batch):
-                outcome = await _notify(notifier, row)
-                told += "noticed_at" in outcome
-                await conn.execute(
-                    update(pending_reports).where(pending_reports.c.id == row.id).values(outcome)
-                )
-        return told
+        async def file(row: Any) -> Dict[str, Any]:
+            nonlocal filed
+            values = await _file(client, row)
+            filed += values.get("state") == FILED
+            return values
+
+        await filing.run(engine, file, batch)
+        await notices.run(engine, lambda row: _notify(notifier, row), batch)
+        return filed
 
     async def dead_letters(self) -> List[DeadLetter]:
         """Reports that will not be filed automatically: refused or dead."""
         engine = await self.engine()
-        statement = (
-            select(pending_reports)
-            .where(pending_reports.c.state.in_([REFUSED, DEAD]))
-            .order_by(pending_reports.c.id)
-        )
+        statement = select(pending_reports).where(_c.state.in_([REFUSED, DEAD])).order_by(_c.id)
         async with engine.connect() as conn:
             rows = (await conn.execute(statement)).all()
         return [_dead_letter(row) for row in rows]
-
-    async def _file(self, client: Open311Client, row: Any) -> Dict[str, Any]:
-        report = Report(**row.report)
-        attempts = row.attempts + 1
-        try:
-            created = await client.create(report.open311_form(), row.idempotency_key)
-        except BackendUnavailable as exc:
-            return _unavailable(row.id, attempts, str(exc))
-        except BackendRejected as exc:
-            if exc.status == 429:
-                logger.info("outbox report %s rate-limited; retrying later", row.id)
-                return {
-                    "attempts": attempts,
-                    "last_error": str(exc)[:500],
-                    "next_attempt_at": _now() + RATE_LIMIT_DELAY,
-                }
-            logger.error("outbox report %s refused by the backend: %s", row.id, exc)
-            return {
-                "state": REFUSED,
-                "attempts": attempts,
-                "last_error": f"refused: {exc}"[:500],
-                "reason": "; ".join(exc.descriptions)[:500],
-                "notice_due_at": _now(),
-            }
-        return _filed(created, attempts)
 
     async def close(self) -> None:
         if self._engine is not None:
@@ -239,36 +205,32 @@ class Outbox:
             self._engine = None
 
 
-def _unavailable(row_id: int, attempts: int, error: str) -> Dict[str, Any]:
-    if attempts >= MAX_ATTEMPTS:
-        logger.error(
-            "outbox report %s dead-lettered after %d attempts: %s "
-            "(list them with: python -m actions dead-letters)",
-            row_id,
-            attempts,
-            error,
+async def _file(client: Open311Client, row: Any) -> Dict[str, Any]:
+    report = Report(**row.report)
+    try:
+        created = await client.create(report.open311_form(), row.idempotency_key)
+    except BackendUnavailable as exc:
+        return filing.retry(row, str(exc))
+    except BackendRejected as exc:
+        if exc.status == 429:
+            logger.info("outbox report %s rate-limited; retrying later", row.id)
+            return filing.retry(row, str(exc), delay=RATE_LIMIT_DELAY)
+        logger.error("outbox report %s refused by the backend: %s", row.id, exc)
+        return filing.finish(
+            row,
+            state=REFUSED,
+            last_error=f"refused: {exc}"[:500],
+            reason="; ".join(exc.descriptions)[:500],
+            notice_due_at=jobs.utcnow(),
         )
-        return {
-            "state": DEAD,
-            "attempts": attempts,
-            "last_error": error[:500],
-            "notice_due_at": _now(),
-        }
-    return {
-        "attempts": attempts,
-        "last_error": error[:500],
-        "next_attempt_at": _now() + _backoff(attempts - 1),
-    }
+    return _filed(row, created)
 
 
-def _filed(created: CreatedTicket, attempts: int) -> Dict[str, Any]:
-    return {
-        "state": FILED,
-        "filed_ticket": created.service_request_id,
-        "filed_at": _now(),
-        "attempts": attempts,
-        "notice_due_at": _now(),
-    }
+def _filed(row: Any, created: CreatedTicket) -> Dict[str, Any]:
+    now = jobs.utcnow()
+    return filing.finish(
+        row, state=FILED, filed_ticket=created.service_request_id, filed_at=now, notice_due_at=now
+    )
 
 
 async def _notify(notifier: Notifier, row: Any) -> Dict[str, Any]:
@@ -278,27 +240,9 @@ async def _notify(notifier: Notifier, row: Any) -> Dict[str, Any]:
         else:
             await notifier.report_not_filed(row.sender_id, row.reason)
     except Exception as exc:  # Rasa down, a wrong token: the notice waits, never dropped
-        attempts = row.notice_attempts + 1
-        log = logger.error if attempts % 10 == 0 else logger.warning
-        log("outbox notice %s not delivered (attempt %d): %s", row.id, attempts, exc)
-        return {
-            "notice_attempts": attempts,
-            "notice_error": str(exc)[:500],
-            "notice_due_at": _now() + _backoff(row.notice_attempts),
-        }
-    return {"notice_attempts": row.notice_attempts + 1, "noticed_at": _now()}
-
-
-async def _claim(conn: Any, condition: Any, due_column: str, batch: int) -> List[Any]:
-    due = pending_reports.c[due_column]
-    statement = (
-        select(pending_reports)
-        .where(condition, due <= _now())
-        .order_by(pending_reports.c.id)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
-    )
-    return list((await conn.execute(statement)).all())
+        logger.warning("outbox notice %s not delivered: %s", row.id, exc)
+        return notices.retry(row, str(exc))
+    return notices.finish(row, noticed_at=jobs.utcnow())
 
 
 def _dead_letter(row: Any) -> DeadLetter:

@@ -9,6 +9,7 @@ from typing import Any, Dict, Optional
 from rasa_sdk import Tracker
 
 from actions import places, texts
+from lapor import channels
 
 SKIPPED = "-"  # the photo slot's value when the citizen chose not to send one
 PLACE_SLOTS = ("kelurahan", "kelurahan_code", "latitude", "longitude")
@@ -103,12 +104,7 @@ def contact_token(tracker: Tracker) -> Optional[str]:
 
 
 def channel_of(tracker: Tracker) -> str:
-    name = (tracker.get_latest_input_channel() or "").lower()
-    if "whatsapp" in name or "twilio" in name:
-        return "whatsapp"
-    if name in ("socketio", "rest", "webchat"):
-        return "web"
-    return "other"
+    return channels.from_rasa(tracker.get_latest_input_channel())
 
 
 def idempotency_key(tracker: Tracker) -> str:

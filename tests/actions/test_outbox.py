@@ -184,11 +184,11 @@ async def test_an_unanswered_report_is_dead_lettered_after_the_cap(
         _make_due(box.url)
     (row,) = _rows(box.url)
     assert row["state"] == PENDING and row["attempts"] == MAX_ATTEMPTS - 1
-    with caplog.at_level(logging.ERROR, logger="actions.outbox"):
+    with caplog.at_level(logging.ERROR, logger="lapor.jobs"):
         await box.flush(client, notices)
     (row,) = _rows(box.url)
     assert row["state"] == DEAD
-    assert "dead-lettered" in caplog.text
+    assert "outbox: job" in caplog.text and "gave up after 24 attempts" in caplog.text
     assert notices.not_filed == [(REPORT.sender_id, None)]
     _make_due(box.url)
     await box.flush(client, notices)
