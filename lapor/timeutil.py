@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from babel.dates import format_date
+
 WIB = timezone(timedelta(hours=7), "WIB")
 
 
@@ -27,3 +29,10 @@ def parse_iso(text: str) -> datetime:
         cleaned = cleaned[:-1] + "+00:00"
     parsed = datetime.fromisoformat(cleaned)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=WIB)
+
+
+def date_id(value: datetime | None) -> str:
+    """'30 November 2026': the date in Indonesian, as the city (WIB) sees it."""
+    if value is None:
+        return "-"
+    return str(format_date(aware(value).astimezone(WIB), "d MMMM y", locale="id"))
