@@ -29,11 +29,6 @@ def category_name(code: Optional[str]) -> str:
     return service.name if service else "-"
 
 
-def department_name(code: Optional[str]) -> str:
-    service = catalogue().service(code or "")
-    return service.department.name if service else "-"
-
-
 def numbered_categories() -> Dict[str, str]:
     """'1' -> 'street_light', ... in the order of services.yml (the menu order)."""
     return {str(i): code for i, code in enumerate(catalogue().services, start=1)}

@@ -53,9 +53,6 @@ class Wilayah:
         hit = next((k for k in self.kelurahan if k.contains(lat, lon)), None)
         return hit or self._nearest(lat, lon)
 
-    def in_city(self, lat: float, lon: float) -> bool:
-        return self.locate(lat, lon) is not None
-
     def _nearest(self, lat: float, lon: float) -> Area:
         # Inside the city outline but in a sliver between simplified kelurahan
         # polygons: the closest boundary vertex decides.
