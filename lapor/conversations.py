@@ -1,0 +1,54 @@
+"""Record what the city sent a citizen in their Rasa conversation.
+
+Messages the city starts (status notices, an operator's words) are delivered
+by lapor.outbound's channels, not by Rasa; appending them to the tracker as
+bot events keeps the conversation's history whole for the citizen's next
+turn, the widget's transcript and the staff who read it. Nothing is sent by
+Rasa here (execute_side_effects stays off), so a message is never sent twice.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, Optional
+from urllib.parse import quote
+
+import aiohttp
+
+from lapor import http
+from lapor.outbound import Message
+
+ORIGIN = "city"  # metadata.origin of events the city sent, as opposed to the bot
+
+
+def bot_event(message: Message) -> Dict[str, Any]:
+    data: Dict[str, Any] = {}
+    if message.buttons:
+        data["buttons"] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
+    if message.image_url:
+        data["image"] = message.image_url
+    if message.call_href:
+        data["custom"] = {"type": "call", "label": message.call_label, "href": message.call_href}
+    return {
+        "event": "bot",
+        "text": message.text,
+        "data": data,
+        "metadata": {"origin": ORIGIN},
+        "timestamp": time.time(),
+    }
+
+
+class RasaConversations:
+    def __init__(self, rasa_url: str, token: Optional[str], timeout: float = 10.0) -> None:
+        self._url = rasa_url.rstrip("/")
+        self._token = token
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def record(self, conversation_id: str, message: Message) -> None:
+        url = f"{self._url}/conversations/{quote(conversation_id, safe='')}/tracker/events"
+        params = {"token": self._token} if self._token else {}
+        async with http.session().post(
+            url, params=params, json=[bot_event(message)], timeout=self._timeout
+        ) as response:
+            if response.status >= 400:
+                raise RuntimeError(f"Rasa answered {response.status}: {await response.text()}")
