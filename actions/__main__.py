@@ -3,27 +3,31 @@
 rasa_sdk's app, plus the outbox worker that files reports kept while the
 backend was unreachable. `python -m actions dead-letters` lists the kept
 reports that will not be filed automatically (refused, or dead-lettered after
-the retry cap).
+the retry cap). Both load the settings once and, with APP_ENV=production,
+refuse to run on development values or SQLite.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
-import os
+import sys
 
-from rasa_sdk.endpoint import create_app
 from sanic import Sanic
 
 from actions import outbox
 from actions.backend_client import Open311Client
-from actions.config import ActionSettings, load_settings
 from actions.rasa_api import ConversationNotifier
+from actions.settings import ActionSettings, get_settings
+from lapor import logs
 from lapor.periodic import repeat
+from lapor.settings import ConfigError
 
 
 def serve(settings: ActionSettings, port: int) -> None:
+    # Imported once logging is set up: its import warns through sanic_cors.
+    from rasa_sdk.endpoint import create_app
+
     app = create_app("actions")
 
     @app.after_server_start
@@ -49,20 +53,26 @@ async def dead_letters(settings: ActionSettings) -> int:
     return len(letters)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m actions", description=__doc__)
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "dead-letters"])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTIONS_PORT", "5055")))
+    parser.add_argument("--port", type=int, help="default: ACTIONS_PORT, or 5055")
     args = parser.parse_args()
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    settings = load_settings()
+    logs.configure("actions")
+    try:
+        # The actions rasa_sdk builds read this same object (get_settings is cached).
+        settings = get_settings()
+        settings.check_production()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
     if args.command == "dead-letters":
         asyncio.run(dead_letters(settings))
-    else:
-        serve(settings, args.port)
+        return 0
+    settings.announce("actions")
+    serve(settings, args.port or settings.port)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -10,7 +10,8 @@ from typing import Any, Dict, List, Optional
 
 import aiohttp
 
-from actions.config import ActionSettings
+from actions.settings import ActionSettings
+from lapor import http
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +83,9 @@ class Open311Client:
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         timeout = aiohttp.ClientTimeout(total=self._settings.backend_timeout)
         try:
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.request(method, self._base + path, **kwargs) as response,
-            ):
+            async with http.session().request(
+                method, self._base + path, timeout=timeout, **kwargs
+            ) as response:
                 body = await response.json(content_type=None)
                 status = response.status
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:

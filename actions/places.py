@@ -40,13 +40,9 @@ def gazetteer() -> Gazetteer:
 
 def pin_of(tracker: Tracker) -> Optional[tuple[float, float]]:
     """A shared location: entities of /share_location or the channel's metadata."""
-    message = tracker.latest_message or {}
-    values: Dict[str, Any] = {
-        e.get("entity"): e.get("value") for e in message.get("entities") or []
-    }
-    metadata = (message.get("metadata") or {}).get("location") or {}
-    lat = values.get("latitude", metadata.get("latitude"))
-    lon = values.get("longitude", metadata.get("longitude"))
+    metadata = ((tracker.latest_message or {}).get("metadata") or {}).get("location") or {}
+    lat = next(tracker.get_latest_entity_values("latitude"), metadata.get("latitude"))
+    lon = next(tracker.get_latest_entity_values("longitude"), metadata.get("longitude"))
     try:
         return (float(lat), float(lon)) if lat is not None and lon is not None else None
     except (TypeError, ValueError):
@@ -58,12 +54,11 @@ def locate_pin(lat: float, lon: float) -> Optional[Area]:
 
 
 def from_entities(tracker: Tracker) -> Optional[Place]:
-    entities = (tracker.latest_message or {}).get("entities") or []
-    locations = [str(e["value"]) for e in entities if e.get("entity") == "location"]
-    kelurahan = next((e for e in entities if e.get("entity") == "kelurahan"), None)
+    locations = [str(value) for value in tracker.get_latest_entity_values("location")]
+    kelurahan = next(tracker.get_latest_entity_values("kelurahan"), None)
     if not locations and kelurahan is None:
         return None
-    return _place(" ".join(locations) or None, kelurahan["value"] if kelurahan else None)
+    return _place(" ".join(locations) or None, kelurahan)
 
 
 def from_text(text: str) -> Place:

@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 import aiohttp
 
-from actions.config import ActionSettings
+from actions.settings import ActionSettings
+from lapor import http
 
 logger = logging.getLogger(__name__)
 
@@ -37,16 +38,13 @@ class ConversationNotifier:
 
     async def _trigger(self, sender_id: str, intent: str, entities: Dict[str, Any]) -> None:
         url = f"{self._settings.rasa_url}/conversations/{quote(sender_id, safe='')}/trigger_intent"
-        params = {"output_channel": "latest"}
-        if self._settings.rasa_token:
-            params["token"] = self._settings.rasa_token
+        params = {"output_channel": "latest", "token": self._settings.rasa_token}
         body = {"name": intent, "entities": entities}
         timeout = aiohttp.ClientTimeout(total=10)
         try:
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.post(url, params=params, json=body) as response,
-            ):
+            async with http.session().post(
+                url, params=params, json=body, timeout=timeout
+            ) as response:
                 if response.status >= 400:
                     raise RasaUnreachable(
                         f"Rasa answered {response.status}: {await response.text()}"

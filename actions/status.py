@@ -12,7 +12,8 @@ from rasa_sdk.types import DomainDict
 
 from actions import texts
 from actions.backend_client import BackendUnavailable, Open311Client, TicketStatus
-from actions.config import load_settings
+from actions.settings import ActionSettings, get_settings
+from lapor.timeutil import date_id
 
 TICKET = re.compile(r"\bkdr[\s\-/]*(\d{4})[\s\-/]*(\d{1,6})\b", re.IGNORECASE)
 
@@ -31,23 +32,23 @@ def describe(status: TicketStatus) -> str:
         status=status.status_label,
         note_line=note,
         department=status.agency_responsible,
-        requested=texts.date_id(status.requested),
+        requested=date_id(status.requested),
     )
 
 
 class CheckStatus(Action):
+    def __init__(self, settings: Optional[ActionSettings] = None) -> None:
+        # rasa_sdk builds its actions without arguments: this process's settings then.
+        self.settings = settings or get_settings()
+
     def name(self) -> Text:
         return "action_check_status"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        client = Open311Client(load_settings())
-        entities = [
-            str(e["value"])
-            for e in tracker.latest_message.get("entities", [])
-            if e.get("entity") == "ticket_id"
-        ]
+        client = Open311Client(self.settings)
+        entities = [str(value) for value in tracker.get_latest_entity_values("ticket_id")]
         wanted = ticket_number(" ".join(entities)) or ticket_number(
             tracker.latest_message.get("text") or ""
         )

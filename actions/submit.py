@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import List, Text
+from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -12,9 +12,10 @@ from rasa_sdk.types import DomainDict
 
 from actions import texts
 from actions.backend_client import BackendRejected, BackendUnavailable, CreatedTicket, Open311Client
-from actions.config import load_settings
 from actions.outbox import Outbox
 from actions.report import REPORT_SLOTS, Report, idempotency_key
+from actions.settings import ActionSettings, get_settings
+from lapor.timeutil import date_id
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +24,15 @@ def created_text(ticket: CreatedTicket) -> str:
     return texts.CREATED.format(
         ticket=ticket.service_request_id,
         department=ticket.agency_responsible,
-        due=texts.date_id(ticket.expected),
+        due=date_id(ticket.expected),
     )
 
 
 class SubmitReport(Action):
+    def __init__(self, settings: Optional[ActionSettings] = None) -> None:
+        # rasa_sdk builds its actions without arguments: this process's settings then.
+        self.settings = settings or get_settings()
+
     def name(self) -> Text:
         return "action_submit_report"
 
@@ -40,12 +45,11 @@ class SubmitReport(Action):
             # The form guarantees all three; never file a ticket without them.
             dispatcher.utter_message(text=texts.INCOMPLETE)
             return reset
-        settings = load_settings()
         key = idempotency_key(tracker)
         try:
-            ticket = await Open311Client(settings).create(report.open311_form(), key)
+            ticket = await Open311Client(self.settings).create(report.open311_form(), key)
         except BackendUnavailable:
-            await Outbox.shared(settings.outbox_url).put(report, key)
+            await Outbox.shared(self.settings.outbox_url).put(report, key)
             dispatcher.utter_message(text=texts.QUEUED)
             return reset
         except BackendRejected as exc:
@@ -64,6 +68,10 @@ class SubmitReport(Action):
 class NotifyQueuedReportFiled(Action):
     """Runs when the outbox filed a report that waited for the backend."""
 
+    def __init__(self, settings: Optional[ActionSettings] = None) -> None:
+        # rasa_sdk builds its actions without arguments: this process's settings then.
+        self.settings = settings or get_settings()
+
     def name(self) -> Text:
         return "action_notify_report_filed"
 
@@ -73,12 +81,12 @@ class NotifyQueuedReportFiled(Action):
         ticket = next(tracker.get_latest_entity_values("ticket_id"), None)
         if not ticket:
             return []
-        status = await Open311Client(load_settings()).get(ticket)
+        status = await Open311Client(self.settings).get(ticket)
         dispatcher.utter_message(
             text=texts.QUEUED_FILED.format(
                 ticket=ticket,
                 department=status.agency_responsible if status else "-",
-                due=texts.date_id(status.expected if status else None),
+                due=date_id(status.expected if status else None),
             )
         )
         return [SlotSet("last_ticket", ticket)]

@@ -5,25 +5,6 @@ Polite Indonesian, "Bapak/Ibu", short lines that read well on a small phone.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Optional
-
-MONTHS = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-]
-
-
 PIN_ADDRESS = "Titik lokasi ({lat:.5f}, {lon:.5f})"
 
 SUMMARY = (
@@ -108,10 +89,3 @@ BACKEND_DOWN_STATUS = (
     "Mohon maaf, status laporan belum dapat dicek karena sistem sedang gangguan. "
     "Silakan coba beberapa saat lagi."
 )
-
-
-def date_id(value: Optional[datetime]) -> str:
-    """'30 November 2026' (the date as the city sees it)."""
-    if value is None:
-        return "-"
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"

@@ -1,4 +1,9 @@
-"""Backend command line: `python -m backend {serve,migrate,issue-key,dev-keys,notices}`."""
+"""Backend command line: `python -m backend {serve,migrate,issue-key,revoke-key,dev-keys,notices}`.
+
+Every command loads the settings once and, with APP_ENV=production, refuses to
+run on development values or SQLite; `serve` also refuses while a development
+department key still opens the staff API (`revoke-key` closes it).
+"""
 
 from __future__ import annotations
 
@@ -9,31 +14,24 @@ import sys
 from pathlib import Path
 from typing import List
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from backend import keys, migrate, notify
-from backend.config import ConfigError, load_settings
+from backend.settings import BackendSettings
+from lapor import logs
 from lapor.catalogue import load_catalogue
 from lapor.db import create_engine
+from lapor.settings import ConfigError, development_department_key
 
-# Known keys for development only (named in the README); never in production.
-DEV_KEYS = {"admin": "dev-admin-key"}
+logger = logging.getLogger(__name__)
 
 
 def main(argv: List[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the HTTP server")
-    commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
-    issue = commands.add_parser("issue-key", help="issue an API key for a department")
-    issue.add_argument("department", help="department code from data/services.yml, or 'admin'")
-    issue.add_argument("--label", help="who holds the key, e.g. 'Dishub - bidang PJU'")
-    commands.add_parser("dev-keys", help="create the development keys (not in production)")
-    commands.add_parser("notices", help="list status notices that could not be delivered")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    args = _parser().parse_args(argv)
+    logs.configure("backend")
     try:
-        settings = load_settings()
+        settings = BackendSettings.load()
+        settings.check_production()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -41,36 +39,64 @@ def main(argv: List[str] | None = None) -> int:
         migrate.upgrade(settings.database_url)
         return 0
     if args.command == "issue-key":
-        return asyncio.run(
-            _issue(settings.database_url, settings.services_file, args.department, args.label)
-        )
+        return asyncio.run(_issue(settings, args.department, args.label))
+    if args.command == "revoke-key":
+        return asyncio.run(_revoke(settings, args.department, args.key))
     if args.command == "dev-keys":
         if settings.production:
             print("dev-keys is refused in production", file=sys.stderr)
             return 2
-        return asyncio.run(_dev_keys(settings.database_url, settings.services_file))
+        return asyncio.run(_dev_keys(settings))
     if args.command == "notices":
         return asyncio.run(_notices(settings.database_url))
-    return _serve()
+    return _serve(settings)
 
 
-def _serve() -> int:
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m backend", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the HTTP server")
+    commands.add_parser("migrate", help="upgrade the database schema to the latest revision")
+    issue = commands.add_parser("issue-key", help="issue an API key for a department")
+    issue.add_argument("department", help="department code from data/services.yml, or 'admin'")
+    issue.add_argument("--label", help="who holds the key, e.g. 'Dishub - bidang PJU'")
+    revoke = commands.add_parser("revoke-key", help="revoke a department's keys, or one key")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("department", nargs="?", help="revoke every key of this department")
+    which.add_argument("--key", help="revoke this one key (e.g. dev-admin-key)")
+    commands.add_parser("dev-keys", help="create the development keys (not in production)")
+    commands.add_parser("notices", help="list status notices that could not be delivered")
+    return parser
+
+
+def _serve(settings: BackendSettings) -> int:
     from backend.app import create_app
 
-    settings = load_settings()
+    if settings.production:
+        try:
+            left = asyncio.run(_valid_development_keys(settings))
+        except (OSError, SQLAlchemyError) as exc:
+            print(f"configuration error: DATABASE_URL cannot be read: {exc}", file=sys.stderr)
+            return 2
+        if left:
+            print(
+                "configuration error: APP_ENV=production refuses to start while development "
+                f"department keys are valid: {', '.join(left)} (revoke each with "
+                "`python -m backend revoke-key --key KEY`)",
+                file=sys.stderr,
+            )
+            return 2
+    settings.announce("backend")
     app = create_app(settings)
-    print(f"backend: http://localhost:{settings.port}/open311/v2/services.json", flush=True)
+    logger.info("backend: http://localhost:%d/open311/v2/services.json", settings.port)
     app.run(host=settings.host, port=settings.port, workers=settings.workers, access_log=False)
     return 0
 
 
-async def _issue(database_url: str, services_file: Path, department: str, label: str | None) -> int:
-    departments = load_catalogue(services_file).departments
-    if department != keys.ADMIN and department not in departments:
-        known = ", ".join(sorted(departments))
-        print(f"unknown department {department!r}; known: {known}, admin", file=sys.stderr)
+async def _issue(settings: BackendSettings, department: str, label: str | None) -> int:
+    if not _known_department(settings.services_file, department):
         return 2
-    engine = create_engine(database_url)
+    engine = create_engine(settings.database_url)
     try:
         key = await keys.issue_key(engine, department, label)
     finally:
@@ -79,12 +105,48 @@ async def _issue(database_url: str, services_file: Path, department: str, label:
     return 0
 
 
-async def _dev_keys(database_url: str, services_file: Path) -> int:
-    departments = [*load_catalogue(services_file).departments, keys.ADMIN]
-    engine = create_engine(database_url)
+async def _revoke(settings: BackendSettings, department: str | None, key: str | None) -> int:
+    if department and not _known_department(settings.services_file, department):
+        return 2
+    engine = create_engine(settings.database_url)
     try:
-        for department in departments:
-            key = DEV_KEYS.get(department, f"dev-{department}-key")
+        if key:
+            revoked = await keys.revoke_key(engine, key)
+        else:
+            revoked = await keys.revoke_department(engine, str(department))
+    finally:
+        await engine.dispose()
+    print(f"revoked {revoked} key(s)")
+    # Nothing to revoke is an operator's mistake worth a non-zero exit in a script.
+    return 0 if revoked else 1
+
+
+def _known_department(services_file: Path, department: str) -> bool:
+    departments = load_catalogue(services_file).departments
+    if department == keys.ADMIN or department in departments:
+        return True
+    known = ", ".join(sorted(departments))
+    print(f"unknown department {department!r}; known: {known}, admin", file=sys.stderr)
+    return False
+
+
+def _all_departments(settings: BackendSettings) -> List[str]:
+    return [*load_catalogue(settings.services_file).departments, keys.ADMIN]
+
+
+async def _valid_development_keys(settings: BackendSettings) -> List[str]:
+    engine = create_engine(settings.database_url)
+    try:
+        return await keys.valid_development_keys(engine, _all_departments(settings))
+    finally:
+        await engine.dispose()
+
+
+async def _dev_keys(settings: BackendSettings) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        for department in _all_departments(settings):
+            key = development_department_key(department)
             if not await keys.key_exists(engine, key):
                 await keys.issue_key(engine, department, f"development ({department})", key=key)
     finally:

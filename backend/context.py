@@ -7,17 +7,20 @@ from dataclasses import dataclass
 from sanic.request import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backend.config import Settings
+from backend.settings import BackendSettings
 from lapor.catalogue import Catalogue
+from lapor.contact import ContactCipher
 from lapor.wilayah import Wilayah
 
 
 @dataclass
 class AppContext:
-    settings: Settings
+    settings: BackendSettings
     catalogue: Catalogue
     wilayah: Wilayah
     engine: AsyncEngine
+    # Opens the phone numbers the chat channels send sealed.
+    cipher: ContactCipher
 
 
 def context(request: Request) -> AppContext:

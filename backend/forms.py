@@ -13,13 +13,14 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 from backend.errors import Open311Error
 from backend.tickets import NewTicket
+from lapor import channels
 from lapor.catalogue import Attribute, Catalogue, Service
+from lapor.contact import ContactCipher, ContactError
 from lapor.wilayah import Wilayah
 
 MAX_DESCRIPTION = 4000
 MAX_ADDRESS = 1000
 MAX_MEDIA = 10
-CHANNELS = {"open311", "whatsapp", "web", "phone", "other"}
 ATTRIBUTE_FIELD = re.compile(r"^attribute\[(?P<code>[^\[\]]+)\](?P<multi>\[\])?$")
 # Short fields: name -> maximum length (database column widths).
 SHORT_FIELDS = {
@@ -41,7 +42,9 @@ def fingerprint(form: Form) -> str:
     return hashlib.sha256(json.dumps(items, ensure_ascii=False).encode()).hexdigest()
 
 
-def parse_new_ticket(form: Form, catalogue: Catalogue, wilayah: Wilayah) -> NewTicket:
+def parse_new_ticket(
+    form: Form, catalogue: Catalogue, wilayah: Wilayah, cipher: ContactCipher
+) -> NewTicket:
     problems: List[str] = []
     service = _service(form, catalogue, problems)
     description = _first(form, "description")
@@ -59,10 +62,10 @@ def parse_new_ticket(form: Form, catalogue: Catalogue, wilayah: Wilayah) -> NewT
     attributes = _attributes(form, service, problems) if service else {}
     media = _media(form, problems)
     channel = _first(form, "channel") or "open311"
-    if channel not in CHANNELS:
-        problems.append(f"channel must be one of {sorted(CHANNELS)}")
+    if channel not in channels.TICKET_CHANNELS:
+        problems.append(f"channel must be one of {sorted(channels.TICKET_CHANNELS)}")
     short = {name: _first(form, name) for name in SHORT_FIELDS}
-    short["phone"] = short["phone"] or _opened_contact(form, problems)
+    short["phone"] = short["phone"] or _opened_contact(form, problems, cipher)
     problems += [
         f"{name} is longer than {limit} characters"
         for name, limit in SHORT_FIELDS.items()
@@ -84,15 +87,13 @@ def parse_new_ticket(form: Form, catalogue: Catalogue, wilayah: Wilayah) -> NewT
     )
 
 
-def _opened_contact(form: Form, problems: List[str]) -> str | None:
-    """A chat channel's sealed number (bot/channels/contact.py) -> the number."""
+def _opened_contact(form: Form, problems: List[str], cipher: ContactCipher) -> str | None:
+    """A chat channel's sealed number (lapor/contact.py) -> the number."""
     token = _first(form, "contact_token")
     if not token:
         return None
-    from lapor.contact import ContactError, cipher_from_env
-
     try:
-        return cipher_from_env().open(token)
+        return cipher.open(token)
     except ContactError:
         problems.append("contact_token cannot be opened (is CONTACT_KEY the same everywhere?)")
         return None

@@ -14,10 +14,10 @@ from sqlalchemy import insert, select
 from backend.context import context
 from backend.errors import Open311Error
 from backend.tables import media
+from lapor.settings import MiB
 from lapor.timeutil import utcnow
 
 ALLOWED_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
-MAX_BYTES = 5 * 1024 * 1024
 # The first bytes of each allowed format: the declared type must be true.
 SIGNATURES = {
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -50,8 +50,9 @@ async def store(request: Request) -> HTTPResponse:
         )
     if not data:
         raise Open311Error.one(400, "the request body (the image) is empty")
-    if len(data) > MAX_BYTES:
-        raise Open311Error.one(400, f"image is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    limit = ctx.settings.max_photo_bytes
+    if len(data) > limit:
+        raise Open311Error.one(400, f"image is larger than {limit / MiB:g} MB")
     if not data.startswith(SIGNATURES[content_type]):
         raise Open311Error.one(400, f"the body is not a {content_type} image")
     media_id = secrets.token_hex(16)

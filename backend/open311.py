@@ -42,7 +42,7 @@ async def create_request(request: Request) -> HTTPResponse:
     ctx = _checked(request)
     form = _form(request)
     _require_api_key(ctx, form.get("api_key", [""])[0])
-    new = parse_new_ticket(form, ctx.catalogue, ctx.wilayah)
+    new = parse_new_ticket(form, ctx.catalogue, ctx.wilayah, ctx.cipher)
     key = _idempotency_key(request)
     digest = fingerprint(form)
     try:

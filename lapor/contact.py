@@ -8,24 +8,18 @@ opens it; the tracker store, the action server and the logs never see a number.
 
 CONTACT_KEY: a Fernet key (`python -c "from cryptography.fernet import
 Fernet; print(Fernet.generate_key().decode())"`), the same for the Rasa server
-and the backend. Without it a development key is used, and production
-(APP_ENV=production) refuses to start.
+and the backend (lapor/settings.py: a development key when unset, refused in
+production).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import os
-from functools import lru_cache
-from typing import Mapping, Optional
 
 from cryptography.fernet import Fernet, InvalidToken
 
-# Only ever used outside production; named in the README.
-DEVELOPMENT_KEY = base64.urlsafe_b64encode(hashlib.sha256(b"lapor-dev-contact-key").digest())
-
+from lapor.settings import WhatsAppSettings
 
 PSEUDONYM_PREFIX = "whatsapp:p-"
 
@@ -35,6 +29,10 @@ class ContactError(ValueError):
 
 
 class ContactCipher:
+    @classmethod
+    def from_settings(cls, settings: WhatsAppSettings) -> "ContactCipher":
+        return cls(settings.contact_key.encode())
+
     def __init__(self, key: bytes) -> None:
         try:
             self._fernet = Fernet(key)
@@ -61,16 +59,3 @@ def _normal(phone: str) -> str:
     """'whatsapp:+62 812-3456' -> '+628123456'."""
     number = phone.split(":", 1)[-1]
     return "+" + "".join(ch for ch in number if ch.isdigit())
-
-
-@lru_cache(maxsize=4)
-def _cipher(key: bytes) -> ContactCipher:
-    return ContactCipher(key)
-
-
-def cipher_from_env(environ: Optional[Mapping[str, str]] = None) -> ContactCipher:
-    env = os.environ if environ is None else environ
-    key = env.get("CONTACT_KEY", "").strip()
-    if not key and env.get("APP_ENV", "").lower() == "production":
-        raise ContactError("CONTACT_KEY is not set: production refuses the development key")
-    return _cipher(key.encode() if key else DEVELOPMENT_KEY)

@@ -6,4 +6,6 @@ export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
 export RASA_TELEMETRY_ENABLED=false
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 # Rasa 3.6's dependencies warn about their own deprecated calls at every start.
+# The three servers drop library warnings themselves (lapor/logs.py); this is
+# for Rasa's own CLI (`rasa train`, `rasa shell`).
 export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore::DeprecationWarning}

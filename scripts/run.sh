@@ -9,13 +9,8 @@ export RASA_PORT=${RASA_PORT:-5005}
 export ACTIONS_PORT=${ACTIONS_PORT:-5055}
 export BACKEND_URL=${BACKEND_URL:-http://localhost:$BACKEND_PORT}
 export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://localhost:$ACTIONS_PORT/webhook}
-if [ -z "${OPEN311_API_KEY:-}" ]; then
-  echo "note: OPEN311_API_KEY is not set; using the development key 'dev-open311-key'"
-fi
-if [ -z "${RASA_TOKEN:-}" ]; then
-  export RASA_TOKEN=dev-rasa-token
-  echo "note: RASA_TOKEN is not set; the Rasa HTTP API uses the development token 'dev-rasa-token'"
-fi
+# Unset secrets take their development values (lapor/settings.py, named in the
+# README); each process says on one line which development defaults it runs on.
 PY=.venv/bin/python
 
 $PY -m backend migrate
@@ -38,13 +33,32 @@ $PY -m backend serve &
 pids+=($!)
 $PY -m actions --port "$ACTIONS_PORT" &
 pids+=($!)
-.venv/bin/rasa run --model "$model" --endpoints endpoints.yml --credentials bot/credentials.yml \
-  --port "$RASA_PORT" --enable-api --auth-token "$RASA_TOKEN" --cors "*" &
+$PY -m bot --model "$model" &
 pids+=($!)
 
-cat <<MSG
+# The URLs come last, under the start-up logs: once all three servers answer
+# (Rasa loads its model first: minutes on a small machine), or after READY_TIMEOUT seconds.
+answers() { $PY -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" 2>/dev/null; }
+ready() {
+  local deadline=$((SECONDS + ${READY_TIMEOUT:-600})) i pid
+  local names=("backend" "action server" "Rasa server")
+  local urls=("http://localhost:$BACKEND_PORT/health" "http://localhost:$ACTIONS_PORT/health" "http://localhost:$RASA_PORT/")
+  for i in "${!urls[@]}"; do
+    until answers "${urls[$i]}"; do
+      for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null || return 1; done
+      if ((SECONDS >= deadline)); then
+        echo "note: the ${names[$i]} does not answer at ${urls[$i]} yet"
+        break
+      fi
+      sleep 1
+    done
+  done
+}
+if ready; then
+  cat <<MSG
 
-  Lapor Mbak Wali 112 is starting:
+  ----------------------------------------------------------------------------
+  Lapor Mbak Wali 112 is running:
     city page + widget http://localhost:$BACKEND_PORT/
     backend (Open311)  http://localhost:$BACKEND_PORT/open311/v2/services.json
     chat test page     http://localhost:$BACKEND_PORT/chat
@@ -52,8 +66,10 @@ cat <<MSG
     Rasa server        http://localhost:$RASA_PORT/  (HTTP API token: \$RASA_TOKEN)
     WhatsApp webhook   http://localhost:$RASA_PORT/webhooks/whatsapp/webhook
   Press Ctrl-C to stop.
+  ----------------------------------------------------------------------------
 
 MSG
+fi
 # If any of the three exits, stop the others rather than run half a system.
 wait -n "${pids[@]}" || true
 echo "a process exited; stopping the others"

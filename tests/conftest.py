@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import uuid
-from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
+from typing import AsyncIterator, Iterator, List
 
 import psycopg2
 import pytest
@@ -16,7 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from backend import migrate
-from backend.config import Settings
+from backend.settings import BackendSettings
+from lapor import http
 from lapor.db import sync_url
 from tests.fake_twilio import FakeTwilio
 from tests.servers import Server
@@ -92,12 +93,12 @@ def _truncate(url: str) -> None:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return replace(Settings(), database_url=database_url, open311_api_key="test-api-key")
+def settings(database_url: str) -> BackendSettings:
+    return BackendSettings.load(database_url=database_url, open311_api_key="test-api-key")
 
 
 @pytest.fixture
-def app(settings: Settings) -> Sanic:
+def app(settings: BackendSettings) -> Sanic:
     from backend.app import create_app
 
     return create_app(settings, name=f"backend-{uuid.uuid4().hex[:8]}")
@@ -121,6 +122,22 @@ def live_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             yield server
     finally:
         _drop_postgres_database(url)
+
+
+@pytest.fixture
+async def _shared_http_session_closed() -> AsyncIterator[None]:
+    """Each async test runs in a loop of its own: its shared HTTP session ends with it."""
+    yield
+    await http.close()
+
+
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    # Only async tests get it: an async fixture would start an event loop
+    # around sync tests too, and Playwright's sync API refuses to run in one.
+    for item in items:
+        function = getattr(item, "function", None)
+        if function is not None and inspect.iscoroutinefunction(function):
+            item.fixturenames.append("_shared_http_session_closed")  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from lapor.paths import REPO_ROOT
+
 PYTHON = str(REPO_ROOT / ".venv" / "bin" / "python")
 
 
@@ -38,16 +39,21 @@ def base_env(**extra: str) -> Dict[str, str]:
 
 def run_module(module: str, *args: str, **env: str) -> str:
     """Runs `python -m module args...` as an operator would; returns its output."""
-    result = subprocess.run(
+    result = run_process(module, *args, **env)
+    result.check_returncode()
+    return result.stdout
+
+
+def run_process(module: str, *args: str, **env: str) -> "subprocess.CompletedProcess[str]":
+    """Runs `python -m module args...`, whatever its exit status."""
+    return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
         env=base_env(**env),
         capture_output=True,
         text=True,
         timeout=120,
-        check=True,
     )
-    return result.stdout
 
 
 @dataclass
@@ -177,24 +183,14 @@ def rasa_server(
     port: Optional[int] = None,
 ) -> Iterator[Server]:
     port = port or free_port()
-    args = [
-        str(REPO_ROOT / ".venv" / "bin" / "rasa"),
-        "run",
-        "--model",
-        str(model),
-        "--endpoints",
-        "endpoints.yml",
-        "--credentials",
-        "bot/credentials.yml",
-        "--port",
-        str(port),
-        "--cors",
-        "*",
-        "--enable-api",
-        "--auth-token",
-        token,
-    ]
-    env = base_env(ACTION_ENDPOINT_URL=f"{action_url}/webhook", **(extra_env or {}))
+    # Started as operators start it: the bot's entry point wraps `rasa run`.
+    args = [PYTHON, "-m", "bot", "--model", str(model)]
+    env = base_env(
+        ACTION_ENDPOINT_URL=f"{action_url}/webhook",
+        RASA_PORT=str(port),
+        RASA_TOKEN=token,
+        **(extra_env or {}),
+    )
     server = start("rasa", args, port, env, log_dir, "/", timeout=240)
     try:
         yield server

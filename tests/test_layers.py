@@ -65,6 +65,8 @@ def test_the_rule_is_checked_on_real_code() -> None:
         ("actions.__main__", ["alembic", "backend", "bot", "rasa"]),
         # The backend needs neither Rasa (nor TensorFlow behind it) nor the bot.
         ("backend.app", ["rasa", "tensorflow", "bot", "actions"]),
+        # The bot's entry point checks its settings before it loads Rasa.
+        ("bot.__main__", ["rasa", "tensorflow", "backend", "actions"]),
     ],
 )
 def test_a_process_starts_without_the_others_heavy_dependencies(

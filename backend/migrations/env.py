@@ -5,12 +5,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from backend.config import load_settings
+from backend.settings import BackendSettings
 from backend.tables import metadata
 from lapor.db import sync_url
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or load_settings().database_url
+url = config.get_main_option("sqlalchemy.url") or BackendSettings.load().database_url
 
 
 def run_offline() -> None:

@@ -3,11 +3,12 @@ credentials and expire), so a ticket's media_url works for department staff."""
 
 from __future__ import annotations
 
-import os
+import asyncio
 
 import aiohttp
 
-from lapor.settings import DEVELOPMENT_API_KEY
+from bot.settings import BotSettings
+from lapor import http
 
 
 class MediaStoreError(Exception):
@@ -20,24 +21,21 @@ class BackendMedia:
         self._api_key = api_key
 
     @classmethod
-    def from_env(cls) -> "BackendMedia":
-        return cls(
-            os.environ.get("BACKEND_URL", "http://localhost:8000"),
-            os.environ.get("OPEN311_API_KEY") or DEVELOPMENT_API_KEY,
-        )
+    def from_settings(cls, settings: BotSettings) -> "BackendMedia":
+        return cls(settings.backend_url, settings.open311_api_key)
 
     async def store(self, data: bytes, content_type: str) -> str:
         """Returns the photo's public URL."""
         headers = {"Content-Type": content_type, "X-API-Key": self._api_key}
         timeout = aiohttp.ClientTimeout(total=30)
         try:
-            async with (
-                aiohttp.ClientSession(timeout=timeout) as session,
-                session.post(self._url, data=data, headers=headers) as response,
-            ):
+            async with http.session().post(
+                self._url, data=data, headers=headers, timeout=timeout
+            ) as response:
                 body = await response.json(content_type=None)
                 if response.status >= 400:
                     raise MediaStoreError(f"backend refused the photo: {body}")
-        except (aiohttp.ClientError, ValueError) as exc:
-            raise MediaStoreError(str(exc)) from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+            # A slow backend is a failed photo, never a failed turn.
+            raise MediaStoreError(f"{type(exc).__name__}: {exc}") from exc
         return str(body["url"])

@@ -5,7 +5,7 @@ the inbox of accepted messages until their turn has run (Twilio's retries are
 answered once, and a message whose process died mid-turn is picked up again),
 the numbered buttons each sender was last shown, each sender's last inbound
 time (WhatsApp's 24-hour window), the sealed number behind each pseudonym
-(bot/channels/contact.py) and the delivery status of sent messages. Without
+(lapor/contact.py) and the delivery status of sent messages. Without
 REDIS_URL (`make run` on one process) a process-local store stands in.
 
 When Redis is unreachable a message is still processed: deduplication is
@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from collections import OrderedDict
 from typing import Any, Awaitable, Dict, List, Optional, Protocol, Tuple, TypeVar
+
+from lapor.settings import WhatsAppSettings
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +119,9 @@ class RedisStore:
         await self._redis.zrem(self._prefix + index, member)
 
 
-def store_from_env() -> Store:
-    url = os.environ.get("REDIS_URL")
-    return RedisStore(url) if url else MemoryStore()
+def store_from_settings(settings: WhatsAppSettings) -> Store:
+    """Redis when REDIS_URL is set; otherwise this process's memory (one replica)."""
+    return RedisStore(settings.redis_url) if settings.redis_url else MemoryStore()
 
 
 class ChannelState:

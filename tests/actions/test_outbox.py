@@ -7,7 +7,6 @@ the real Open311 client classifies real HTTP answers (429, 400, 503).
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import List, Optional, Tuple
 
@@ -20,10 +19,10 @@ from sqlalchemy import select, text, update
 
 from actions import outbox, texts
 from actions.backend_client import Open311Client
-from actions.config import ActionSettings, load_settings
 from actions.outbox import DEAD, FILED, MAX_ATTEMPTS, PENDING, REFUSED, Outbox, pending_reports
 from actions.rasa_api import ConversationNotifier
 from actions.report import SKIPPED, Report
+from actions.settings import ActionSettings
 from actions.submit import NotifyQueuedReportNotFiled
 from lapor.db import sync_url
 from tests.actions.trackers import domain, entity, tracker
@@ -66,7 +65,7 @@ class Backend:
         return web.json_response(body, status=status)
 
     def settings(self) -> ActionSettings:
-        return replace(load_settings({}), backend_url=str(self.server.make_url("")).rstrip("/"))
+        return ActionSettings.load(backend_url=str(self.server.make_url("")))
 
 
 class Notices:
@@ -218,7 +217,7 @@ async def test_the_filed_notice_is_retried_until_rasa_takes_it(
 
 
 async def test_an_unreachable_rasa_keeps_the_notice(backend: Backend, box: Outbox) -> None:
-    settings = replace(backend.settings(), rasa_url=f"http://127.0.0.1:{free_port()}")
+    settings = backend.settings().copy(update={"rasa_url": f"http://127.0.0.1:{free_port()}"})
     assert await box.flush(Open311Client(settings), ConversationNotifier(settings)) == 1
     (row,) = _rows(box.url)
     assert row["noticed_at"] is None and row["notice_due_at"] is not None

@@ -8,9 +8,9 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.backend_client import Open311Client
-from actions.config import load_settings
 from actions.outbox import Outbox
 from actions.report import SKIPPED
+from actions.settings import ActionSettings, get_settings
 from actions.submit import SubmitReport
 from tests.actions.trackers import domain, slot_events, tracker
 from tests.servers import Server, free_port
@@ -32,12 +32,15 @@ def _sender() -> str:
 
 
 async def _submit(
-    slots: Dict[str, Any], sender: str, started: float = 1700000000.5
+    slots: Dict[str, Any],
+    sender: str,
+    started: float = 1700000000.5,
+    settings: Optional[ActionSettings] = None,
 ) -> tuple[List[Dict[str, Any]], List[str]]:
     dispatcher = CollectingDispatcher()
     form_started = {**FORM_STARTED, "timestamp": started}
     t = tracker("ya", "affirm", slots=slots, sender_id=sender, events=[form_started])
-    events = await SubmitReport().run(dispatcher, t, domain())
+    events = await SubmitReport(settings).run(dispatcher, t, domain())
     return events, [m["text"] for m in dispatcher.messages]
 
 
@@ -85,12 +88,13 @@ async def test_incomplete_report_files_nothing(action_env: Server, missing: str)
 
 
 async def test_unreachable_backend_keeps_the_report_and_files_it_later(
-    action_env: Server, monkeypatch: pytest.MonkeyPatch
+    action_env: Server,
 ) -> None:
-    settings = load_settings()
-    monkeypatch.setenv("BACKEND_URL", f"http://127.0.0.1:{free_port()}")  # nobody listens
+    settings = get_settings()
+    nobody = f"http://127.0.0.1:{free_port()}"  # nobody listens there
+    down = settings.copy(update={"backend_url": nobody})
     sender = _sender()
-    events, messages = await _submit(REPORT, sender)
+    events, messages = await _submit(REPORT, sender, settings=down)
     assert "last_ticket" not in slot_events(events)
     assert "sudah kami simpan" in messages[0]
     outbox = Outbox.shared(settings.outbox_url)

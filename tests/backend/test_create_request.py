@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 from sanic import Sanic
 
+from backend.settings import BackendSettings
 from tests.backend.helpers import (
     OUTSIDE,
     SETONOGEDONG,
@@ -187,14 +188,17 @@ async def test_tickets_per_account_are_rate_limited(app: Sanic, database_url: st
     assert count_rows(database_url)[0] == 6
 
 
-async def test_a_sealed_contact_is_opened_and_kept_private(app: Sanic, database_url: str) -> None:
+async def test_a_sealed_contact_is_opened_and_kept_private(
+    app: Sanic, settings: BackendSettings, database_url: str
+) -> None:
     from sqlalchemy import create_engine, select
 
     from backend.tables import tickets
-    from lapor.contact import cipher_from_env
+    from lapor.contact import ContactCipher
     from lapor.db import sync_url
 
-    token = cipher_from_env().seal("whatsapp:+6281211112222")
+    # Sealed the way the chat channel does, with the key the backend was given.
+    token = ContactCipher.from_settings(settings).seal("whatsapp:+6281211112222")
     status, body = await post_request(app, valid_form(contact_token=token, channel="whatsapp"))
     assert status == 201
     engine = create_engine(sync_url(database_url), future=True)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from sanic import Sanic
 
-from backend.config import DEFAULT_SERVICES_FILE
 from lapor.catalogue import load_catalogue
+from lapor.paths import SERVICES_FILE
 
 EXPECTED_CODES = {
     "street_light": "dishub",
@@ -22,7 +22,7 @@ EXPECTED_CODES = {
 
 
 def test_catalogue_routes_every_category_to_its_department() -> None:
-    catalogue = load_catalogue(DEFAULT_SERVICES_FILE)
+    catalogue = load_catalogue(SERVICES_FILE)
     routed = {code: s.department.code for code, s in catalogue.services.items()}
     assert routed == EXPECTED_CODES
 

@@ -13,6 +13,8 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.media import BackendMedia
 from bot.channels.whatsapp import WhatsAppInput
+from lapor.contact import ContactCipher
+from lapor.settings import DEVELOPMENT_CONTACT_KEY
 from lapor.whatsapp.state import ChannelState, MemoryStore
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, WHATSAPP_FROM, FakeTwilio
 from tests.servers import Server
@@ -30,6 +32,7 @@ def make_channel(fake: FakeTwilio, backend: Server, store: Any = None) -> WhatsA
         config,
         ChannelState(store or MemoryStore()),
         BackendMedia(backend.url, "test-api-key"),
+        ContactCipher(DEVELOPMENT_CONTACT_KEY.encode()),
         public_base_url=PUBLIC,
     )
 

@@ -20,7 +20,8 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from lapor.paths import REPO_ROOT
+
 # Two sets written independently of the training data (and of each other).
 HELDOUT = sorted((REPO_ROOT / "tests" / "nlu").glob("heldout*.yml"))
 REPORTS = REPO_ROOT / "reports"

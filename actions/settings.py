@@ -1,0 +1,50 @@
+"""The action server's settings, loaded once per process.
+
+`python -m actions` loads and checks them before serving; the actions, which
+rasa_sdk instantiates itself, read the same object via `get_settings()`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Dict
+
+from pydantic import Field, validator
+
+from lapor.settings import (
+    DEFAULT_OUTBOX_URL,
+    DEVELOPMENT_API_KEY,
+    DEVELOPMENT_RASA_TOKEN,
+    AppSettings,
+    database,
+    secret,
+)
+
+
+class ActionSettings(AppSettings):
+    port: int = Field(5055, env="ACTIONS_PORT")
+    backend_url: str = Field("http://localhost:8000", env="BACKEND_URL")
+    open311_api_key: str = secret(DEVELOPMENT_API_KEY, "OPEN311_API_KEY")
+    # Seconds to wait for the backend before keeping the report in the outbox.
+    backend_timeout: float = Field(8.0, env="BACKEND_TIMEOUT", gt=0)
+    # Reports kept while the backend is down; shared by every action server replica.
+    outbox_url: str = database(DEFAULT_OUTBOX_URL, "OUTBOX_DATABASE_URL")
+    outbox_interval: float = Field(15.0, env="OUTBOX_INTERVAL", gt=0)
+    rasa_port: int = Field(5005, env="RASA_PORT")
+    # Rasa's HTTP API, told when a kept report was filed; unset: localhost on RASA_PORT.
+    rasa_url: str = Field("", env="RASA_URL")
+    rasa_token: str = secret(DEVELOPMENT_RASA_TOKEN, "RASA_TOKEN")
+
+    @validator("backend_url")
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @validator("rasa_url", always=True)
+    def _rasa_on_localhost(cls, value: str, values: Dict[str, Any]) -> str:
+        return value.rstrip("/") or f"http://localhost:{values.get('rasa_port', 5005)}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> ActionSettings:
+    """This process's settings, read from the environment the first time only."""
+    return ActionSettings.load()

@@ -1,0 +1,113 @@
+"""Start the Rasa server: `python -m bot [--model PATH] [other `rasa run` options]`.
+
+Loads the bot's settings once and, with APP_ENV=production, refuses to start
+on development values; then runs `rasa run` in this process with the
+project's arguments: the model (`--model`, RASA_MODEL, or the one
+scripts/model-name.sh names for the current data), endpoints.yml
+(endpoints.production.yml in production), bot/credentials.yml, RASA_PORT,
+the HTTP API with RASA_TOKEN, and CORS for the web widget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from bot.settings import BotSettings, get_settings
+from lapor import logs
+from lapor.paths import REPO_ROOT
+from lapor.settings import ConfigError
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--model", type=Path, help="a trained model (.tar.gz)")
+    args, rasa_options = parser.parse_known_args(argv)
+    # First: Rasa's imports (TensorFlow, libraries' warnings) come after it.
+    logs.configure_rasa()
+    try:
+        # The channels Rasa builds read this same object (get_settings is cached).
+        settings = get_settings()
+        settings.check_production()
+        model = _model(args.model or settings.model)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    settings.announce("bot")
+    # endpoints*.yml name the action server through the environment.
+    os.environ["ACTION_ENDPOINT_URL"] = settings.action_endpoint_url
+    return _run_rasa([*rasa_arguments(settings, model), *rasa_options])
+
+
+def rasa_arguments(settings: BotSettings, model: Path) -> List[str]:
+    """The `rasa run` command line for these settings."""
+    endpoints = "endpoints.production.yml" if settings.production else "endpoints.yml"
+    return [
+        "run",
+        "--model",
+        str(model),
+        "--endpoints",
+        str(REPO_ROOT / endpoints),
+        "--credentials",
+        str(REPO_ROOT / "bot" / "credentials.yml"),
+        "--port",
+        str(settings.rasa_port),
+        "--enable-api",
+        "--auth-token",
+        settings.rasa_token,
+        # The web widget is embedded on the city's sites.
+        "--cors",
+        "*",
+    ]
+
+
+def _model(given: Optional[Path]) -> Path:
+    model = given or _current_model()
+    if not model.is_file():
+        raise ConfigError(f"no trained model at {model}: run `make train`, or pass --model")
+    return model
+
+
+def _current_model() -> Path:
+    """The model trained from the current data and config (what `make train` makes)."""
+    script = REPO_ROOT / "scripts" / "model-name.sh"
+    name = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return REPO_ROOT / name
+
+
+def _run_rasa(arguments: List[str]) -> int:
+    # Imported only now: a refused configuration fails fast, without loading Rasa.
+    import rasa.telemetry
+    import rasa.utils.tensorflow.environment as tf_env
+    from rasa.__main__ import create_argument_parser
+    from rasa.shared.exceptions import RasaException
+
+    # What `rasa.__main__.main()` does but its logging set-up, which would
+    # replace lapor.logs' handler with coloredlogs' and render structlog its own way.
+    rasa_args = create_argument_parser().parse_args(arguments)
+    if getattr(rasa_args, "loglevel", None) is not None:  # -v, -vv, --quiet
+        logs.configure_rasa(rasa_args.loglevel)
+    tf_env.setup_tf_environment()
+    tf_env.check_deterministic_ops()
+    sys.path.insert(1, os.getcwd())
+    rasa.telemetry.initialize_telemetry()
+    rasa.telemetry.initialize_error_reporting()
+    try:
+        rasa_args.func(rasa_args)
+    except RasaException as exc:
+        logging.getLogger(__name__).error("%s: %s", type(exc).__name__, exc)
+        return 1
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
