@@ -1,29 +1,31 @@
-"""Tell WhatsApp reporters when a department changes their ticket's status.
+"""Tell reporters when a department changes their ticket's status, on their channel.
 
 A status change queues a row in `notifications` in the same transaction, so
 no change goes unannounced; a worker in every backend process sends due rows
-(claimed with FOR UPDATE SKIP LOCKED, so replicas never send one twice). Inside
-WhatsApp's 24-hour window the message is free text; outside it Twilio only
-delivers an approved template (TWILIO_TEMPLATES={"ticket_status": "HX..."}).
+through lapor.outbound (lapor.jobs claims them, so replicas never send one
+twice). WhatsApp reporters get free text inside the 24-hour window and the
+approved `ticket_status` template outside it; web-chat reporters get it in
+the widget, live or when they next open it.
 
-A notice that cannot be delivered is never deleted: without a template it is
-marked `undeliverable` at once, after MAX_ATTEMPTS failed sends `failed`;
-both are logged and listed by `python -m backend notices`.
+A notice that cannot be delivered is never deleted: with no way to reach the
+citizen (no template outside the window) it is `undeliverable` at once, and
+after MAX_ATTEMPTS failed sends `failed`; both are logged and listed by
+`python -m backend notices`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional, Protocol
+from datetime import datetime
+from typing import Any, Dict, List, Optional
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend.tables import notifications, tickets
 from backend.workflow import label
-from lapor.timeutil import utcnow
+from lapor import channels, jobs
+from lapor.outbound import Message, Outbound, Recipient, Template, Undeliverable
 
 logger = logging.getLogger(__name__)
 
@@ -42,34 +44,46 @@ TEXT = (
     "Terima kasih telah melapor melalui Lapor Mbak Wali."
 )
 
+queue = jobs.Queue(
+    name="status notices",
+    table=notifications,
+    waiting=lambda: notifications.c.state == PENDING,
+    due=notifications.c.next_attempt_at,
+    attempts=notifications.c.attempts,
+    error=notifications.c.last_error,
+    max_attempts=MAX_ATTEMPTS,
+    dead=lambda: {"state": FAILED},
+    backoff=jobs.Backoff(),
+)
 
-class Undeliverable(Exception):
-    """No way to reach the citizen now; retrying the same way cannot help."""
+
+def recipient_of(ticket: Any) -> Optional[str]:
+    """Where a ticket's reporter can be reached, as 'channel:address'; None if nowhere."""
+    if ticket.channel == channels.WHATSAPP and ticket.phone:
+        return f"{channels.WHATSAPP}:{ticket.phone}"
+    if ticket.channel == channels.WEB and ticket.account_id:
+        return f"{channels.WEB}:{ticket.account_id}"
+    return None
 
 
-class Sender(Protocol):
-    def has_template(self, kind: str) -> bool: ...
-    async def in_window(self, recipient: str) -> bool: ...
-    async def send_text(self, recipient: str, body: str) -> str: ...
-    async def send_template(self, recipient: str, kind: str, variables: Dict[str, str]) -> str: ...
-
-
-@dataclass(frozen=True)
-class Outcome:
-    message_sid: str
-    kind: str
+def parse_recipient(value: str) -> Recipient:
+    channel, _, address = value.partition(":")
+    if channel == channels.WHATSAPP:
+        return Recipient.whatsapp_number(address)
+    return Recipient.conversation(channel, address)
 
 
 async def enqueue(
     conn: AsyncConnection, ticket: Any, status: str, note: Optional[str], when: datetime
 ) -> None:
-    """Queues the notice when the ticket came over WhatsApp (we have a number)."""
-    if ticket.channel != "whatsapp" or not ticket.phone:
+    """Queues the notice when the reporter can be reached (a chat channel)."""
+    recipient = recipient_of(ticket)
+    if recipient is None:
         return
     await conn.execute(
         insert(notifications).values(
             ticket_id=ticket.id,
-            recipient=f"whatsapp:{ticket.phone}",
+            recipient=recipient,
             workflow_status=status,
             note=(note or "").strip() or None,
             created_at=when,
@@ -80,51 +94,30 @@ async def enqueue(
     )
 
 
-def message(ticket: str, status: str, note: Optional[str]) -> str:
+def message(ticket: str, status: str, note: Optional[str]) -> Message:
     note_line = f"Catatan petugas: {note}\n" if note else ""
-    return TEXT.format(ticket=ticket, status=label(status), note_line=note_line)
-
-
-async def deliver(
-    sender: Sender, recipient: str, ticket: str, status: str, note: Optional[str]
-) -> Outcome:
-    if await sender.in_window(recipient):
-        return Outcome(await sender.send_text(recipient, message(ticket, status, note)), "text")
-    if not sender.has_template(TEMPLATE_KIND):
-        raise Undeliverable(f"outside the 24-hour window and no {TEMPLATE_KIND!r} template")
+    text = TEXT.format(ticket=ticket, status=label(status), note_line=note_line)
     variables = {"1": ticket, "2": label(status), "3": note or "-"}
-    return Outcome(await sender.send_template(recipient, TEMPLATE_KIND, variables), "template")
+    return Message(text=text, template=Template(TEMPLATE_KIND, variables))
 
 
-async def flush(engine: AsyncEngine, sender: Sender, batch: int = 20) -> int:
-    """Sends due notifications; returns how many were sent."""
+async def flush(engine: AsyncEngine, outbound: Outbound, batch: int = 20) -> int:
+    """Sends due notices; returns how many were sent."""
     sent = 0
-    async with engine.begin() as conn:
-        rows = (
-            await conn.execute(
-                select(notifications, tickets.c.service_request_id)
-                .join(tickets, tickets.c.id == notifications.c.ticket_id)
-                .where(
-                    notifications.c.state == PENDING,
-                    notifications.c.next_attempt_at <= utcnow(),
-                )
-                .order_by(notifications.c.id)
-                .limit(batch)
-                .with_for_update(of=notifications, skip_locked=True)
-            )
-        ).all()
-        for row in rows:
-            values = await _attempt(sender, row)
-            sent += "sent_at" in values
-            await conn.execute(
-                update(notifications).where(notifications.c.id == row.id).values(values)
-            )
+
+    async def attempt(row: Any) -> Dict[str, Any]:
+        nonlocal sent
+        values = await _attempt(engine, outbound, row)
+        sent += values.get("state") == SENT
+        return values
+
+    await queue.run(engine, attempt, batch)
     return sent
 
 
-def template_warning(sender: Sender) -> Optional[str]:
+def template_warning(has_template: bool) -> Optional[str]:
     """Said at start when notices outside the 24-hour window cannot go out."""
-    return None if sender.has_template(TEMPLATE_KIND) else NO_TEMPLATE_WARNING % TEMPLATE_KIND
+    return None if has_template else NO_TEMPLATE_WARNING % TEMPLATE_KIND
 
 
 async def undelivered(engine: AsyncEngine) -> List[Any]:
@@ -139,35 +132,28 @@ async def undelivered(engine: AsyncEngine) -> List[Any]:
         return list((await conn.execute(statement)).all())
 
 
-async def _attempt(sender: Sender, row: Any) -> Dict[str, Any]:
-    attempts = row.attempts + 1
+async def _ticket_number(engine: AsyncEngine, ticket_id: int) -> str:
+    statement = select(tickets.c.service_request_id).where(tickets.c.id == ticket_id)
+    async with engine.connect() as conn:
+        return str((await conn.execute(statement)).scalar_one())
+
+
+async def _attempt(engine: AsyncEngine, outbound: Outbound, row: Any) -> Dict[str, Any]:
+    ticket = await _ticket_number(engine, row.ticket_id)
     try:
-        outcome = await deliver(
-            sender, row.recipient, row.service_request_id, row.workflow_status, row.note
+        delivery = await outbound.send(
+            parse_recipient(row.recipient), message(ticket, row.workflow_status, row.note)
         )
     except Undeliverable as exc:
-        logger.warning("status notice for %s undeliverable: %s", row.service_request_id, exc)
-        return {"attempts": attempts, "last_error": str(exc), "state": UNDELIVERABLE}
-    except Exception as exc:  # any Twilio or network failure: retry later, up to the cap
-        if attempts >= MAX_ATTEMPTS:
-            logger.error(
-                "status notice for %s failed %d times; kept as failed: %s",
-                row.service_request_id,
-                attempts,
-                exc,
-            )
-            return {"attempts": attempts, "last_error": str(exc)[:500], "state": FAILED}
-        delay = timedelta(seconds=30 * 2 ** min(row.attempts, 6))
-        logger.warning("status notice for %s not sent: %s", row.service_request_id, exc)
-        return {
-            "attempts": attempts,
-            "last_error": str(exc)[:500],
-            "next_attempt_at": utcnow() + delay,
-        }
-    return {
-        "attempts": attempts,
-        "state": SENT,
-        "sent_at": utcnow(),
-        "message_sid": outcome.message_sid,
-        "kind": outcome.kind,
-    }
+        logger.warning("status notice for %s undeliverable: %s", ticket, exc)
+        return queue.finish(row, state=UNDELIVERABLE, last_error=str(exc)[:500])
+    except Exception as exc:  # Twilio, Redis or the network: retry later, up to the cap
+        logger.warning("status notice for %s not sent: %s", ticket, exc)
+        return queue.retry(row, str(exc))
+    return queue.finish(
+        row,
+        state=SENT,
+        sent_at=jobs.utcnow(),
+        message_sid=delivery.reference[:64],
+        kind=delivery.kind,
+    )

@@ -100,7 +100,7 @@ notifications = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
-    Column("recipient", String(64), nullable=False),
+    Column("recipient", String(160), nullable=False),  # "whatsapp:+62...", "web:<conversation>"
     Column("workflow_status", String(16), nullable=False),
     Column("note", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),

@@ -8,16 +8,14 @@ turn runs in the background, one message at a time per sender, and the
 replies go out through Twilio's REST API.
 Delivery receipts arrive at /webhooks/whatsapp/status.
 
-Configured in bot/credentials.yml; secrets come from the environment:
-TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_FROM, TWILIO_API_BASE,
-TWILIO_WEBHOOK_BASE_URL (the public URL behind a TLS proxy), REDIS_URL.
+Named in bot/credentials.yml; configured by the bot's settings
+(bot/settings.py: TWILIO_*, REDIS_URL, CONTACT_KEY, BACKEND_URL, ...).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections import defaultdict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 from urllib.parse import parse_qsl
@@ -30,15 +28,14 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels import inbound
 from bot.channels.media import BackendMedia, MediaStoreError
-from lapor.contact import (
-    PSEUDONYM_PREFIX,
-    ContactCipher,
-    ContactError,
-    cipher_from_env,
-)
+from bot.settings import BotSettings, get_settings
+from lapor import channels
+from lapor.contact import ContactCipher
+from lapor.outbound import Button, Message, Recipient
 from lapor.privacy import mask_phone
 from lapor.whatsapp import formatting
-from lapor.whatsapp.state import ChannelState, store_from_env
+from lapor.whatsapp.sender import WhatsAppChannel
+from lapor.whatsapp.state import ChannelState, store_from_settings
 from lapor.whatsapp.twilio import MediaRejected, TwilioClient, TwilioConfig, TwilioError
 
 logger = logging.getLogger(__name__)
@@ -57,29 +54,29 @@ TROUBLE = "Mohon maaf, sistem sedang mengalami gangguan. Untuk keadaan darurat, 
 
 
 class WhatsAppOutput(OutputChannel):
+    """The bot's replies, sent the way the city's messages are (lapor/whatsapp/sender.py)."""
+
     @classmethod
     def name(cls) -> Text:
         return "whatsapp"
 
-    def __init__(self, client: TwilioClient, state: ChannelState, cipher: ContactCipher) -> None:
-        self.client = client
-        self.state = state
-        self.cipher = cipher
+    def __init__(self, channel: WhatsAppChannel) -> None:
+        self.channel = channel
+        self.client = channel.client
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        for piece in formatting.split_text(text):
-            await self._send(recipient_id, body=piece)
+        await self._send(recipient_id, Message(text=text))
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
         # WhatsApp sessions have no free-form buttons: a numbered list, and the
         # reply's number maps back to the payload (see WhatsAppInput).
-        await self.state.remember_buttons(recipient_id, buttons)
-        await self.send_text_message(recipient_id, formatting.with_numbered_buttons(text, buttons))
+        choices = tuple(Button(str(b["title"]), str(b["payload"])) for b in buttons)
+        await self._send(recipient_id, Message(text=text, buttons=choices))
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
-        await self._send(recipient_id, media_url=image)
+        await self._send(recipient_id, Message(image_url=image))
 
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
@@ -87,28 +84,17 @@ class WhatsAppOutput(OutputChannel):
         # Custom payloads (the web widget's call button) have a text twin.
         logger.debug("custom payload not sent over WhatsApp: %s", json_message.get("type"))
 
-    async def _send(
-        self, to: str, body: Optional[str] = None, media_url: Optional[str] = None
-    ) -> None:
-        number = await self._number(to)
-        if number is None:
-            logger.error("no number known for %s; message not sent", to)
+    async def _send(self, conversation: str, message: Message) -> None:
+        # Conversations are under pseudonyms; the number is kept sealed.
+        phone = await self.channel.phone_of(Recipient.conversation(channels.WHATSAPP, conversation))
+        if phone is None:
+            logger.error("no number known for %s; message not sent", conversation)
             return
         try:
-            await self.client.send(number, body=body, media_url=media_url)
+            await self.channel.send_session(phone, conversation, message)
         except TwilioError as exc:
             # Logged (with Twilio's error code) and the conversation goes on.
-            logger.error("reply to %s not delivered: %s", mask_phone(to), exc)
-
-    async def _number(self, recipient: str) -> Optional[str]:
-        """Conversations are under pseudonyms; the number is kept sealed."""
-        if not recipient.startswith(PSEUDONYM_PREFIX):
-            return recipient
-        sealed = await self.state.contact(recipient)
-        try:
-            return self.cipher.open(sealed) if sealed else None
-        except ContactError:
-            return None
+            logger.error("reply to %s not delivered: %s", mask_phone(conversation), exc)
 
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -121,17 +107,23 @@ class WhatsAppInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        credentials = credentials or {}
-        config = TwilioConfig.from_env()
+        # Rasa builds the channel itself: it gets the process's settings, loaded once.
+        public = (credentials or {}).get("public_base_url")
+        return cls.from_settings(get_settings(), public_base_url=public)
+
+    @classmethod
+    def from_settings(
+        cls, settings: BotSettings, public_base_url: Optional[str] = None
+    ) -> "WhatsAppInput":
+        config = TwilioConfig.from_settings(settings)
         if not config.configured:
             logger.warning("WhatsApp channel: TWILIO_* variables are not set; webhooks get 403")
-        public = credentials.get("public_base_url") or os.environ.get("TWILIO_WEBHOOK_BASE_URL")
         return cls(
             config,
-            ChannelState(store_from_env()),
-            BackendMedia.from_env(),
-            public,
-            cipher_from_env(),
+            ChannelState(store_from_settings(settings)),
+            BackendMedia.from_settings(settings),
+            ContactCipher.from_settings(settings),
+            public_base_url or settings.twilio_webhook_base_url,
         )
 
     def __init__(
@@ -139,15 +131,15 @@ class WhatsAppInput(InputChannel):
         config: TwilioConfig,
         state: ChannelState,
         media: BackendMedia,
+        cipher: ContactCipher,
         public_base_url: Optional[str] = None,
-        cipher: Optional[ContactCipher] = None,
     ) -> None:
         self.config = config
         self.state = state
         self.media = media
         self.public_base_url = (public_base_url or "").rstrip("/") or None
-        self.cipher = cipher or cipher_from_env()
-        self.output = WhatsAppOutput(TwilioClient(config), state, self.cipher)
+        self.cipher = cipher
+        self.output = WhatsAppOutput(WhatsAppChannel(TwilioClient(config), state, self.cipher))
         self._locks: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task] = set()
         self._recovery: Optional[asyncio.Task] = None
@@ -256,7 +248,7 @@ class WhatsAppInput(InputChannel):
 
     async def _process(self, received: inbound.Inbound, on_new_message: OnNewMessage) -> None:
         # From here on the conversation only knows the pseudonym and the
-        # sealed number (bot/channels/contact.py).
+        # sealed number (lapor/contact.py).
         conversation = self.cipher.pseudonym(received.sender)
         sealed = self.cipher.seal(received.sender)
         await self.state.remember_contact(conversation, sealed)

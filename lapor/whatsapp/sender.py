@@ -1,43 +1,77 @@
-"""Messages the backend starts (ticket status notices) sent over WhatsApp."""
+"""Deliver a message to a WhatsApp citizen (lapor.outbound's WhatsApp channel).
+
+The same code sends the bot's replies (bot/channels/whatsapp.py) and the
+messages the city starts: long texts split at sentence or line boundaries,
+buttons as a numbered list whose numbers map back when the citizen answers,
+images as media. A message the city starts goes as free text only inside
+WhatsApp's 24-hour customer service window; outside it Twilio delivers only
+an approved template (TWILIO_TEMPLATES), and without one it is undeliverable.
+"""
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import List, Optional
 
-from lapor.contact import ContactCipher, cipher_from_env
-from lapor.whatsapp.formatting import split_text
-from lapor.whatsapp.state import ChannelState, store_from_env
-from lapor.whatsapp.twilio import TwilioClient, TwilioConfig, TwilioError
+from lapor import channels
+from lapor.contact import PSEUDONYM_PREFIX, ContactCipher, ContactError
+from lapor.outbound import Delivery, Message, Recipient, Undeliverable
+from lapor.whatsapp.formatting import split_text, with_numbered_buttons
+from lapor.whatsapp.state import ChannelState
+from lapor.whatsapp.twilio import TwilioClient
 
 
-class WhatsAppSender:
+class WhatsAppChannel:
     def __init__(self, client: TwilioClient, state: ChannelState, cipher: ContactCipher) -> None:
         self.client = client
         self.state = state
         self.cipher = cipher
 
-    @classmethod
-    def from_env(cls) -> Optional["WhatsAppSender"]:
-        config = TwilioConfig.from_env()
-        if not config.configured:
-            return None
-        return cls(TwilioClient(config), ChannelState(store_from_env()), cipher_from_env())
-
     def has_template(self, kind: str) -> bool:
         return bool(self.client.config.templates.get(kind))
 
-    async def in_window(self, recipient: str) -> bool:
-        # The channel records activity under the number's pseudonym.
-        return await self.state.in_window(self.cipher.pseudonym(recipient))
-
-    async def send_text(self, recipient: str, body: str) -> str:
-        sids = [await self.client.send(recipient, body=piece) for piece in split_text(body)]
-        return sids[0]
-
-    async def send_template(self, recipient: str, kind: str, variables: Dict[str, str]) -> str:
-        content_sid = self.client.config.templates.get(kind)
-        if not content_sid:
-            raise TwilioError(0, None, f"no approved template configured for {kind!r}")
-        return await self.client.send(
-            recipient, content_sid=content_sid, content_variables=variables
+    async def deliver(self, recipient: Recipient, message: Message) -> Delivery:
+        phone = await self.phone_of(recipient)
+        if phone is None:
+            raise Undeliverable("no WhatsApp number is known for this conversation")
+        conversation = self.cipher.pseudonym(phone)
+        if await self.state.in_window(conversation):
+            sids = await self.send_session(phone, conversation, message)
+            return Delivery(conversation, sids[0], "text")
+        template = message.template
+        if template is None or not self.has_template(template.kind):
+            kind = template.kind if template else "any"
+            raise Undeliverable(f"outside the 24-hour window and no {kind!r} template")
+        sid = await self.client.send(
+            phone,
+            content_sid=self.client.config.templates[template.kind],
+            content_variables=dict(template.variables),
         )
+        return Delivery(conversation, sid, "template")
+
+    async def send_session(self, phone: str, conversation: str, message: Message) -> List[str]:
+        """Free-form messages (inside the window, or a reply to the citizen's turn)."""
+        text = message.text
+        if message.buttons:
+            buttons = [{"title": b.title, "payload": b.payload} for b in message.buttons]
+            # The reply's number maps back to the payload (bot/channels/whatsapp.py).
+            await self.state.remember_buttons(conversation, buttons)
+            text = with_numbered_buttons(text, buttons)
+        sids = [await self.client.send(phone, body=piece) for piece in split_text(text)]
+        if message.image_url:
+            sids.append(await self.client.send(phone, media_url=message.image_url))
+        return sids
+
+    async def phone_of(self, recipient: Recipient) -> Optional[str]:
+        """The number itself, or the sealed one kept for a pseudonymous conversation."""
+        if recipient.channel != channels.WHATSAPP:
+            return None
+        if recipient.phone:
+            return recipient.phone
+        conversation = recipient.conversation_id or ""
+        if not conversation.startswith(PSEUDONYM_PREFIX):
+            return conversation or None  # a conversation named by its number
+        sealed = await self.state.contact(conversation)
+        try:
+            return self.cipher.open(sealed) if sealed else None
+        except ContactError:
+            return None

@@ -9,23 +9,28 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import aiohttp
+from aiohttp_retry import ExponentialRetry, RetryClient
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.http.response import Response
+from twilio.rest import Client
 from yarl import URL
 
+from lapor import http
 from lapor.privacy import mask_phone
+from lapor.settings import DEFAULT_MAX_PHOTO_BYTES, DEFAULT_TWILIO_API_BASE, WhatsAppSettings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_API_BASE = "https://api.twilio.com"
-DEFAULT_MAX_MEDIA_BYTES = 5 * 1024 * 1024
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 MAX_REDIRECTS = 5
 MEDIA_CHUNK = 64 * 1024
+MEDIA_TIMEOUT = aiohttp.ClientTimeout(total=30)  # per hop
 
 
 class TwilioError(Exception):
@@ -44,27 +49,25 @@ class TwilioConfig:
     account_sid: str
     auth_token: str
     whatsapp_from: str  # "whatsapp:+14155238886"
-    api_base: str = DEFAULT_API_BASE
+    api_base: str = DEFAULT_TWILIO_API_BASE
     # Public URL Twilio calls for delivery receipts (None: no receipts).
     status_callback: Optional[str] = None
-    max_media_bytes: int = DEFAULT_MAX_MEDIA_BYTES
+    max_media_bytes: int = DEFAULT_MAX_PHOTO_BYTES
     # Approved templates per message kind: {"ticket_status": "HX..."}.
     templates: Dict[str, str] = field(default_factory=dict)
     retries: int = 3
     backoff: float = 0.5  # seconds, doubled per retry
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "TwilioConfig":
-        env = os.environ if environ is None else environ
-        templates = json.loads(env.get("TWILIO_TEMPLATES") or "{}")
+    def from_settings(cls, settings: WhatsAppSettings) -> "TwilioConfig":
         return cls(
-            account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
-            auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
-            whatsapp_from=_whatsapp(env.get("TWILIO_WHATSAPP_FROM", "")),
-            api_base=(env.get("TWILIO_API_BASE") or DEFAULT_API_BASE).rstrip("/"),
-            status_callback=env.get("TWILIO_STATUS_CALLBACK_URL") or None,
-            max_media_bytes=int(env.get("WHATSAPP_MAX_MEDIA_BYTES") or DEFAULT_MAX_MEDIA_BYTES),
-            templates={str(k): str(v) for k, v in templates.items()},
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            whatsapp_from=_whatsapp(settings.twilio_whatsapp_from),
+            api_base=settings.twilio_api_base,
+            status_callback=settings.twilio_status_callback_url,
+            max_media_bytes=settings.max_photo_bytes,
+            templates=dict(settings.twilio_templates),
         )
 
     @property
@@ -77,9 +80,64 @@ def _whatsapp(number: str) -> str:
     return number if not number or number.startswith("whatsapp:") else f"whatsapp:{number}"
 
 
+class TwilioHttp(AsyncTwilioHttpClient):
+    """The twilio package's async HTTP client, on the process's shared session,
+    pointed at TWILIO_API_BASE, and retrying 429 as well as 5xx and dropped
+    connections (the package retries 5xx only and has no base-URL setting)."""
+
+    def __init__(self, api_base: str, retries: int, backoff: float, timeout: float = 15) -> None:
+        super().__init__(pool_connections=False, timeout=timeout, logger=logger)
+        self._base = URL(api_base)
+        self._retry = ExponentialRetry(
+            attempts=retries + 1,
+            start_timeout=backoff,
+            statuses=set(RETRY_STATUSES),
+            exceptions={aiohttp.ClientError, asyncio.TimeoutError},
+        )
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: Optional[Dict[str, object]] = None,
+        data: Optional[Dict[str, object]] = None,
+        headers: Optional[Dict[str, str]] = None,
+        auth: Optional[Tuple[str, str]] = None,
+        timeout: Optional[float] = None,
+        allow_redirects: bool = False,
+    ) -> Response:
+        # Not closed here: the session is the process's (lapor/http.py).
+        client = RetryClient(client_session=http.session(), retry_options=self._retry)
+        async with client.request(
+            method.upper(),
+            self._rebased(url),
+            params=params,
+            data=data,
+            headers=headers,
+            auth=aiohttp.BasicAuth(*auth) if auth else None,
+            timeout=aiohttp.ClientTimeout(total=timeout or self.timeout),
+            allow_redirects=allow_redirects,
+        ) as response:
+            return Response(response.status, await response.text(), response.headers)
+
+    def _rebased(self, url: str) -> URL:
+        """https://api.twilio.com/... -> the same path on TWILIO_API_BASE."""
+        target = URL(url)
+        return (
+            target.with_scheme(self._base.scheme)
+            .with_host(self._base.host or "")
+            .with_port(self._base.port)
+        )
+
+
 class TwilioClient:
     def __init__(self, config: TwilioConfig) -> None:
         self.config = config
+        self._rest = Client(
+            config.account_sid or "AC-not-configured",
+            config.auth_token or "not-configured",
+            http_client=TwilioHttp(config.api_base, config.retries, config.backoff),
+        )
 
     async def send(
         self,
@@ -90,43 +148,28 @@ class TwilioClient:
         content_variables: Optional[Dict[str, str]] = None,
     ) -> str:
         """Sends one WhatsApp message; returns its MessageSid."""
-        form: Dict[str, str] = {"To": _whatsapp(to), "From": self.config.whatsapp_from}
+        options: Dict[str, Any] = {}
         if body:
-            form["Body"] = body
+            options["body"] = body
         if media_url:
-            form["MediaUrl"] = media_url
+            options["media_url"] = [media_url]
         if content_sid:
-            form["ContentSid"] = content_sid
-            form["ContentVariables"] = json.dumps(content_variables or {}, ensure_ascii=False)
+            options["content_sid"] = content_sid
+            options["content_variables"] = json.dumps(content_variables or {}, ensure_ascii=False)
         if self.config.status_callback:
-            form["StatusCallback"] = self.config.status_callback
-        url = f"{self.config.api_base}/2010-04-01/Accounts/{self.config.account_sid}/Messages.json"
-        result = await self._post(url, form, to)
-        return str(result.get("sid", ""))
-
-    async def _post(self, url: str, form: Dict[str, str], to: str) -> Dict[str, Any]:
-        auth = aiohttp.BasicAuth(self.config.account_sid, self.config.auth_token)
-        timeout = aiohttp.ClientTimeout(total=15)
-        delay = self.config.backoff
-        for attempt in range(self.config.retries + 1):
-            try:
-                async with aiohttp.ClientSession(timeout=timeout, auth=auth) as session:  # noqa: SIM117
-                    async with session.post(url, data=form) as response:
-                        body = await response.json(content_type=None)
-                        status = response.status
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-                status, body = 0, {"message": str(exc)}
-            if status and status < 400:
-                return dict(body or {})
-            error = TwilioError(status, (body or {}).get("code"), (body or {}).get("message", ""))
-            retryable = status == 0 or status in RETRY_STATUSES  # 0: no answer at all
-            if not retryable or attempt == self.config.retries:
-                logger.error("WhatsApp send to %s failed: %s", mask_phone(to), error)
-                raise error
-            logger.warning("WhatsApp send to %s: %s; retrying", mask_phone(to), error)
-            await asyncio.sleep(delay)
-            delay *= 2
-        raise AssertionError("unreachable")
+            options["status_callback"] = self.config.status_callback
+        try:
+            message = await self._rest.messages.create_async(
+                to=_whatsapp(to), from_=self.config.whatsapp_from, **options
+            )
+        except TwilioRestException as exc:
+            error = TwilioError(exc.status, exc.code, exc.msg)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            error = TwilioError(0, None, f"{type(exc).__name__}: {exc}")  # no answer at all
+        else:
+            return str(message.sid)
+        logger.error("WhatsApp send to %s failed: %s", mask_phone(to), error)
+        raise error
 
     async def fetch_media(self, url: str) -> Tuple[bytes, str]:
         """Downloads an inbound photo, whole, and no larger than the limit.
@@ -138,21 +181,22 @@ class TwilioClient:
         if refusal:
             logger.warning("media URL refused: %s", refusal)
             raise MediaRejected(f"media URL refused: {refusal}")
-        timeout = aiohttp.ClientTimeout(total=30)
         try:
-            async with aiohttp.ClientSession(timeout=timeout) as session:
-                return await self._download(session, URL(url))
+            return await self._download(URL(url))
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             # str(), not repr(): a response error's repr carries the request headers.
             reason = f"{type(exc).__name__}: {exc}"
             raise TwilioError(0, None, f"media download failed: {reason}") from exc
 
-    async def _download(self, session: aiohttp.ClientSession, url: URL) -> Tuple[bytes, str]:
+    async def _download(self, url: URL) -> Tuple[bytes, str]:
         # Redirects are followed here, not by aiohttp, so that the credentials
         # go to Twilio's API host only, never to the CDN it redirects to.
         for _ in range(MAX_REDIRECTS + 1):
-            async with session.get(
-                url, headers=self._credentials_for(url), allow_redirects=False
+            async with http.session().get(
+                url,
+                headers=self._credentials_for(url),
+                allow_redirects=False,
+                timeout=MEDIA_TIMEOUT,
             ) as response:
                 if response.status in REDIRECT_STATUSES:
                     url = _redirect_target(response)

@@ -1,34 +1,66 @@
+"""Status notices reach each reporter on their channel, and are never dropped."""
+
 from __future__ import annotations
 
 import json
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from sanic import Sanic
 from sqlalchemy import select, update
 
 from backend import keys, notify
-from backend.config import Settings
+from backend.settings import BackendSettings
 from backend.tables import notifications
-from lapor.contact import cipher_from_env
+from lapor import channels
+from lapor.contact import ContactCipher
+from lapor.conversations import RasaConversations
+from lapor.outbound import Delivery, Message, Outbound, Recipient
+from lapor.settings import DEVELOPMENT_CONTACT_KEY
 from lapor.timeutil import utcnow
-from lapor.whatsapp.sender import WhatsAppSender
+from lapor.whatsapp.sender import WhatsAppChannel
 from lapor.whatsapp.state import ChannelState, MemoryStore
 from lapor.whatsapp.twilio import TwilioClient
 from tests.backend.helpers import post_request, valid_form
 from tests.fake_twilio import FakeTwilio
-from tests.servers import run_module
+from tests.servers import free_port, run_module
 
 PHONE = "+6281299990000"
+CIPHER = ContactCipher(DEVELOPMENT_CONTACT_KEY.encode())
 
 
-def sender_for(fake: FakeTwilio) -> WhatsAppSender:
-    config = fake.config(retries=0, templates={"ticket_status": "HX1234"})
-    return WhatsAppSender(TwilioClient(config), ChannelState(MemoryStore()), cipher_from_env())
+def whatsapp_for(fake: FakeTwilio, templates: Optional[Dict[str, str]] = None) -> WhatsAppChannel:
+    config = fake.config(
+        retries=0, templates={"ticket_status": "HX1234"} if templates is None else templates
+    )
+    return WhatsAppChannel(TwilioClient(config), ChannelState(MemoryStore()), CIPHER)
 
 
-async def _ticket_moved(app: Sanic, channel: str = "whatsapp") -> str:
-    _, body = await post_request(app, valid_form(channel=channel, phone=PHONE))
+def outbound_for(fake: FakeTwilio, templates: Optional[Dict[str, str]] = None) -> Outbound:
+    return Outbound({channels.WHATSAPP: whatsapp_for(fake, templates)})
+
+
+class WebInbox:
+    """A web channel that keeps what it is given (the real one: lapor/webchat.py)."""
+
+    def __init__(self) -> None:
+        self.delivered: List[tuple[Recipient, Message]] = []
+
+    async def deliver(self, recipient: Recipient, message: Message) -> Delivery:
+        self.delivered.append((recipient, message))
+        return Delivery(recipient.conversation_id, "1-0", "stored")
+
+
+async def _ticket_moved(
+    app: Sanic, channel: str = "whatsapp", account_id: Optional[str] = None
+) -> str:
+    form = valid_form(channel=channel, phone=PHONE)
+    if account_id:
+        form["account_id"] = account_id
+    _, body = await post_request(app, form)
     ticket = str(body[0]["service_request_id"])
     key = await keys.issue_key(app.ctx.backend.engine, "dishub")
     _, response = await app.asgi_client.post(
@@ -47,9 +79,10 @@ async def _rows(app: Sanic) -> List[Dict[str, Any]]:
 
 async def test_inside_the_window_the_notice_is_free_text(app: Sanic, fake: FakeTwilio) -> None:
     ticket = await _ticket_moved(app)
-    sender = sender_for(fake)
+    whatsapp = whatsapp_for(fake)
+    sender = Outbound({channels.WHATSAPP: whatsapp})
     # The channel records the citizen's last message under the pseudonym.
-    await sender.state.touch(sender.cipher.pseudonym(PHONE), at=time.time() - 3600)
+    await whatsapp.state.touch(CIPHER.pseudonym(PHONE), at=time.time() - 3600)
     assert await notify.flush(app.ctx.backend.engine, sender) == 1
     (sent,) = fake.messages()
     assert sent["To"] == f"whatsapp:{PHONE}"
@@ -64,7 +97,7 @@ async def test_outside_the_window_the_approved_template_is_used(
     app: Sanic, fake: FakeTwilio
 ) -> None:
     ticket = await _ticket_moved(app)
-    assert await notify.flush(app.ctx.backend.engine, sender_for(fake)) == 1
+    assert await notify.flush(app.ctx.backend.engine, outbound_for(fake)) == 1
     (sent,) = fake.messages()
     assert sent["ContentSid"] == "HX1234"
     assert json.loads(sent["ContentVariables"]) == {
@@ -78,14 +111,65 @@ async def test_outside_the_window_the_approved_template_is_used(
 async def test_a_failed_send_is_kept_and_retried(app: Sanic, fake: FakeTwilio) -> None:
     await _ticket_moved(app)
     fake.failures.append((500, 20500))
-    assert await notify.flush(app.ctx.backend.engine, sender_for(fake)) == 0
+    assert await notify.flush(app.ctx.backend.engine, outbound_for(fake)) == 0
     (row,) = await _rows(app)
     assert row["attempts"] == 1 and row["sent_at"] is None and "20500" in row["last_error"]
 
 
-async def test_only_whatsapp_reports_are_notified(app: Sanic) -> None:
-    await _ticket_moved(app, channel="web")
+async def test_a_web_chat_reporter_is_told_in_their_conversation(app: Sanic) -> None:
+    ticket = await _ticket_moved(app, channel="web", account_id="a1b2c3d4e5f6")
+    inbox = WebInbox()
+    assert await notify.flush(app.ctx.backend.engine, Outbound({channels.WEB: inbox})) == 1
+    ((recipient, message),) = inbox.delivered
+    assert recipient == Recipient(channels.WEB, conversation_id="a1b2c3d4e5f6")
+    assert ticket in message.text and "Tim menuju lokasi" in message.text
+
+
+async def test_reports_with_no_way_back_queue_no_notice(app: Sanic) -> None:
+    await _ticket_moved(app, channel="open311")
+    await _ticket_moved(app, channel="web")  # an Open311 web form without a conversation
     assert await _rows(app) == []
+
+
+async def test_a_notice_with_no_configured_channel_is_kept_undeliverable(app: Sanic) -> None:
+    await _ticket_moved(app, channel="web", account_id="a1b2c3d4e5f6")
+    assert await notify.flush(app.ctx.backend.engine, Outbound({})) == 0
+    (row,) = await _rows(app)
+    assert row["state"] == notify.UNDELIVERABLE and "configured" in row["last_error"]
+
+
+@pytest.fixture
+async def rasa_api() -> Any:
+    """Rasa's tracker-events endpoint, recording what is appended."""
+    recorded: List[tuple[str, Any, Dict[str, str]]] = []
+
+    async def append(request: web.Request) -> web.Response:
+        recorded.append((request.match_info["id"], await request.json(), dict(request.query)))
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_post("/conversations/{id}/tracker/events", append)
+    server = TestServer(app, host="127.0.0.1", port=free_port())
+    await server.start_server()
+    yield server, recorded
+    await server.close()
+
+
+async def test_a_delivered_notice_is_recorded_in_the_rasa_conversation(
+    app: Sanic, fake: FakeTwilio, rasa_api: Any
+) -> None:
+    server, recorded = rasa_api
+    ticket = await _ticket_moved(app)
+    log = RasaConversations(str(server.make_url("")), "secret-token")
+    sender = Outbound({channels.WHATSAPP: whatsapp_for(fake)}, log)
+    assert await notify.flush(app.ctx.backend.engine, sender) == 1
+    ((conversation, events, query),) = recorded
+    # Under the pseudonym the WhatsApp channel gives that number's conversation.
+    assert conversation == CIPHER.pseudonym(PHONE)
+    assert query == {"token": "secret-token"}
+    (event,) = events
+    assert event["event"] == "bot" and ticket in event["text"]
+    assert event["metadata"] == {"origin": "city"}
 
 
 async def _make_due(app: Sanic) -> None:
@@ -97,9 +181,9 @@ async def test_without_a_template_a_notice_outside_the_window_is_kept_undelivera
     app: Sanic, fake: FakeTwilio
 ) -> None:
     ticket = await _ticket_moved(app)
-    config = fake.config(retries=0, templates={})
-    sender = WhatsAppSender(TwilioClient(config), ChannelState(MemoryStore()), cipher_from_env())
-    assert notify.template_warning(sender) is not None
+    whatsapp = whatsapp_for(fake, templates={})
+    sender = Outbound({channels.WHATSAPP: whatsapp})
+    assert notify.template_warning(whatsapp.has_template(notify.TEMPLATE_KIND)) is not None
     assert await notify.flush(app.ctx.backend.engine, sender) == 0
     assert fake.messages() == []  # no doomed sends to Twilio
     (row,) = await _rows(app)
@@ -116,8 +200,8 @@ async def test_a_notice_failing_past_the_cap_is_kept_as_failed(
     app: Sanic, fake: FakeTwilio
 ) -> None:
     await _ticket_moved(app)
-    sender = sender_for(fake)
-    assert notify.template_warning(sender) is None
+    sender = outbound_for(fake)
+    assert notify.template_warning(whatsapp_for(fake).has_template("ticket_status")) is None
     fake.failures.extend([(500, 20500)] * (notify.MAX_ATTEMPTS + 2))
     for _ in range(notify.MAX_ATTEMPTS + 2):
         await notify.flush(app.ctx.backend.engine, sender)
@@ -129,11 +213,9 @@ async def test_a_notice_failing_past_the_cap_is_kept_as_failed(
 
 
 async def test_the_notices_command_lists_undelivered_notices(
-    app: Sanic, fake: FakeTwilio, settings: Settings
+    app: Sanic, fake: FakeTwilio, settings: BackendSettings
 ) -> None:
     ticket = await _ticket_moved(app)
-    config = fake.config(retries=0, templates={})
-    sender = WhatsAppSender(TwilioClient(config), ChannelState(MemoryStore()), cipher_from_env())
-    await notify.flush(app.ctx.backend.engine, sender)
+    await notify.flush(app.ctx.backend.engine, outbound_for(fake, templates={}))
     output = run_module("backend", "notices", DATABASE_URL=settings.database_url)
     assert f"undeliverable {ticket}" in output
