@@ -1,28 +1,42 @@
 """The web chat widget: its script, the demo city page, the plain chat test
-page, and photo uploads.
+page, photo uploads, its sessions and the city's messages to it.
 
 `/widget.js` is what the city's web team embeds; `/` is a demo page of the
 city site with the widget on it. Browsers upload photos to
 `/api/v1/widget/media` (no key: the citizen's browser cannot keep a secret;
 the image checks of backend/media.py apply, and CORS allows the city's sites).
+
+A widget gets its conversation id from `POST /api/v1/widget/sessions` with a
+token (an HMAC of the id, lapor/webchat.py), and proves it with that token
+(`X-Widget-Token`) to read what the city sent it while it was closed:
+`GET /api/v1/widget/messages?session=<id>&after=<stream id>`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Optional
 
-from sanic import Blueprint
+from redis.exceptions import RedisError
+from sanic import Blueprint, Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, file, html, text
+from sanic.response import json as json_response
 
 from backend import media
 from backend.context import context
 from backend.errors import Open311Error
+from lapor import webchat
 
 STATIC = Path(__file__).resolve().parent / "static"
 VENDOR = STATIC / "vendor"
+TOKEN_HEADER = "X-Widget-Token"
+MAX_SESSION_LENGTH = 128
+
+logger = logging.getLogger(__name__)
 
 bp = Blueprint("widget")
 
@@ -79,6 +93,72 @@ async def widget_upload(request: Request) -> HTTPResponse:
     return response
 
 
+@bp.route("/api/v1/widget/sessions", methods=["POST", "OPTIONS"])
+async def new_session(request: Request) -> HTTPResponse:
+    """A fresh conversation id and the token that proves it (nothing is stored)."""
+    if request.method == "OPTIONS":
+        return text("", status=204, headers=_cors(request))
+    session = webchat.new_session()
+    token = webchat.session_token(_token_key(request), session)
+    return _json(request, {"session": session, "token": token}, status=201)
+
+
+@bp.route("/api/v1/widget/messages", methods=["GET", "OPTIONS"])
+async def city_messages(request: Request) -> HTTPResponse:
+    """What the city sent this session after stream id `after`, oldest first."""
+    if request.method == "OPTIONS":
+        return text("", status=204, headers=_cors(request))
+    session = request.args.get("session", "")
+    after = request.args.get("after", "0") or "0"
+    if not session or len(session) > MAX_SESSION_LENGTH:
+        return _error(request, 400, f"session is required, at most {MAX_SESSION_LENGTH} characters")
+    if not webchat.is_stream_id(after):
+        return _error(request, 400, "after must be a stream id, e.g. 1700000000000-0")
+    token = request.headers.get(TOKEN_HEADER, "")
+    if not webchat.valid_token(_token_key(request), session, token):
+        return _error(request, 403, f"{TOKEN_HEADER} does not prove this session")
+    store = _store(request)
+    if store is None:  # no REDIS_URL: this deployment stores no web chat messages
+        return _json(request, [])
+    try:
+        return _json(request, await store.after(session, after))
+    except RedisError as exc:
+        logger.error("web chat messages unreadable: %s", exc)
+        return _error(request, 503, "messages cannot be read now; try again later")
+
+
+@bp.listener("after_server_stop")
+async def _close_store(app: Sanic, _loop: Any) -> None:
+    store = getattr(app.ctx, "webchat_store", None)
+    if store is not None:
+        await store.close()
+
+
+def _store(request: Request) -> Optional[webchat.MessageStore]:
+    """The app's reader of the web chat streams, made on first use (in the server's loop)."""
+    app_ctx = request.app.ctx
+    store: Optional[webchat.MessageStore] = getattr(app_ctx, "webchat_store", None)
+    url = context(request).settings.redis_url
+    if store is None and url:
+        store = app_ctx.webchat_store = webchat.MessageStore.from_url(url)
+    return store
+
+
+def _token_key(request: Request) -> bytes:
+    return webchat.session_key(context(request).settings.contact_key.encode())
+
+
+def _json(request: Request, body: Any, status: int = 200) -> HTTPResponse:
+    # Never cached: the answer is one citizen's and changes with every message.
+    headers = {"Cache-Control": "no-store", **_cors(request)}
+    return json_response(body, status=status, headers=headers)
+
+
+def _error(request: Request, status: int, description: str) -> HTTPResponse:
+    # The Open311 error shape, with CORS so the widget can read it.
+    return _json(request, [{"code": status, "description": description}], status=status)
+
+
 def _cors(request: Request) -> dict[str, str]:
     allowed = context(request).settings.widget_origins
     origin = request.headers.get("origin", "")
@@ -91,6 +171,6 @@ def _cors(request: Request) -> dict[str, str]:
     return {
         "Access-Control-Allow-Origin": value,
         "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-        "Access-Control-Allow-Headers": "Content-Type",
+        "Access-Control-Allow-Headers": f"Content-Type, {TOKEN_HEADER}",
         "Vary": "Origin",
     }

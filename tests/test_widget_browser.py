@@ -1,17 +1,22 @@
 """The web chat widget in a real headless Chromium (Debian's), against the real
-backend, action server and Rasa server. Screenshots of the main states go to
-reports/widget-*.png."""
+backend, action server and Rasa server (its socket.io rooms shared through the
+real Redis, which also carries the city's messages from the backend).
+Screenshots of the main states go to reports/widget-*.png."""
 
 from __future__ import annotations
 
+import json
+import re
+import time
+import urllib.request
 from pathlib import Path
-from typing import Dict, Iterator
+from typing import Dict, Iterator, Optional
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import create_engine, select
 
-from backend.tables import tickets
+from backend.tables import notifications, tickets
 from lapor.db import sync_url
 from tests import servers
 from tests.conftest import _create_postgres_database, _drop_postgres_database
@@ -22,6 +27,8 @@ CHROMIUM = "/usr/bin/chromium"
 SHOTS = servers.REPO_ROOT / "reports"
 # Inside kelurahan Setonogedong.
 HERE = {"latitude": -7.816731, "longitude": 112.012012}
+REDIS = "redis://127.0.0.1:6379/0"
+RASA_TOKEN = "test-token"
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +36,34 @@ def site(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict
     logs = tmp_path_factory.mktemp("widget-logs")
     database_url = _create_postgres_database()
     rasa_port = servers.free_port()
-    backend_env = {"RASA_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}"}
+    # The backend sends status notices (web chat: through Redis) every half second.
+    # Delivered notices are recorded in the citizen's Rasa conversation.
+    backend_env = {
+        "RASA_PUBLIC_URL": f"http://127.0.0.1:{rasa_port}",
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "RASA_TOKEN": RASA_TOKEN,
+        "REDIS_URL": REDIS,
+        "NOTIFY_INTERVAL": "0.5",
+    }
     try:
         with servers.backend(database_url, logs, extra_env=backend_env) as backend:
             env = servers.actions_env(backend.url, logs)
             with (
                 servers.action_server(env, logs) as actions,
-                servers.rasa_server(model, actions.url, logs, port=rasa_port),
+                servers.rasa_server(
+                    model,
+                    actions.url,
+                    logs,
+                    token=RASA_TOKEN,
+                    port=rasa_port,
+                    extra_env={"REDIS_URL": REDIS},
+                ),
             ):
-                yield {"url": backend.url, "database_url": database_url}
+                yield {
+                    "url": backend.url,
+                    "database_url": database_url,
+                    "rasa_url": f"http://127.0.0.1:{rasa_port}",
+                }
     finally:
         _drop_postgres_database(database_url)
 
@@ -158,4 +184,102 @@ def test_emergency_shows_a_tap_to_call_link_and_keyboard_works(
     expect(page.locator(".lw-user")).to_have_count(0)
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog")).to_be_hidden()
+    context.close()
+
+
+def change_status(site: Dict[str, str], ticket: str, status: str, note: Optional[str]) -> None:
+    """What a dishub officer does through the staff API."""
+    key = servers.run_module("backend", "issue-key", "dishub", DATABASE_URL=site["database_url"])
+    request = urllib.request.Request(
+        f"{site['url']}/api/v1/requests/{ticket}/status",
+        data=json.dumps({"status": status, "note": note}).encode(),
+        headers={"Content-Type": "application/json", "X-API-Key": key.strip()},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+
+
+def wait_until_sent(site: Dict[str, str], notices: int, timeout: float = 30) -> None:
+    engine = create_engine(sync_url(site["database_url"]), future=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                states = conn.execute(select(notifications.c.state)).scalars().all()
+            if states.count("sent") >= notices:
+                return
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+    raise AssertionError(f"status notices not sent: {states}")
+
+
+def ticket_of(page: Page, site: Dict[str, str]) -> str:
+    session = page.evaluate("JSON.parse(localStorage.getItem('lapor-widget:session'))")
+    engine = create_engine(sync_url(site["database_url"]), future=True)
+    with engine.connect() as conn:
+        row = conn.execute(select(tickets).where(tickets.c.account_id == session)).one()
+    engine.dispose()
+    assert row.channel == "web"
+    return str(row.service_request_id)
+
+
+def test_a_web_reporter_hears_of_status_changes_live_and_after_coming_back(
+    site: Dict[str, str], browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 760})
+    page = context.new_page()
+    open_widget(page, site["url"])
+    page.get_by_label("Tulis pesan...").fill("lampu jalan di gang 3 Bandar Lor mati sejak kemarin")
+    page.keyboard.press("Enter")
+    bot_says(page, "kirim foto")
+    page.get_by_role("button", name="Lewati").last.click()
+    bot_says(page, "Apakah sudah benar?")
+    page.get_by_role("button", name="Ya, kirim").last.click()
+    bot_says(page, "Nomor tiket")
+    ticket = ticket_of(page, site)
+
+    # The panel is open: the notice appears in the conversation as it is sent.
+    change_status(site, ticket, "diverifikasi", None)
+    bot_says(page, "Status: Sudah diverifikasi petugas")
+    expect(page.locator(".lw-bot", has_text=ticket).last).to_contain_text("Pembaruan laporan")
+    shot(page, "9-notice-live")
+    # The conversation's history has it too (the next turn and the staff see it).
+    session = page.evaluate("JSON.parse(localStorage.getItem('lapor-widget:session'))")
+    url = f"{site['rasa_url']}/conversations/{session}/tracker?token={RASA_TOKEN}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        events = json.loads(response.read())["events"]
+    assert any(
+        e["event"] == "bot" and "Sudah diverifikasi petugas" in (e.get("text") or "")
+        for e in events
+    )
+
+    # Closed: the launcher counts what arrives.
+    page.keyboard.press("Escape")
+    launcher = page.get_by_test_id("lw-open")
+    change_status(site, ticket, "diproses", None)
+    expect(launcher).to_have_attribute("aria-label", re.compile(r"\(1 pesan baru\)"), timeout=30000)
+    expect(page.locator(".lw-badge")).to_have_text("1")
+
+    # Away from the site: the next notice waits in the backend for the widget.
+    page.goto("about:blank")
+    change_status(site, ticket, "selesai", "Lampu sudah diganti")
+    wait_until_sent(site, notices=3)
+    page.goto(site["url"])
+    expect(launcher).to_have_attribute("aria-label", re.compile(r"\(2 pesan baru\)"), timeout=30000)
+    expect(page.locator(".lw-badge")).to_have_text("2")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    shot(page, "10-unread-badge")
+
+    launcher.click()
+    bot_says(page, "Status: Selesai")
+    finished = page.locator(".lw-bot", has_text="Status: Selesai")
+    expect(finished).to_contain_text("Catatan petugas: Lampu sudah diganti")
+    expect(finished).to_be_in_viewport()  # opened at the newest message
+    expect(page.locator(".lw-bot", has_text="Status: Sedang ditangani")).to_have_count(1)
+    expect(page.locator(".lw-bot", has_text="Status: Sudah diverifikasi")).to_have_count(1)
+    shot(page, "11-notices-after-reopening")
+    page.keyboard.press("Escape")
+    expect(launcher).to_have_attribute("aria-label", "Buka chat Lapor Mbak Wali")
+    expect(page.locator(".lw-badge")).to_be_hidden()
     context.close()

@@ -5,11 +5,18 @@
  *   <script src="https://BACKEND/widget.js" data-server="https://RASA"
  *           data-title="Lapor Mbak Wali 112" data-color="#b71c1c" defer></script>
  *
- * Talks to the Rasa server's socket.io channel. The conversation id and the
- * transcript live in localStorage, so a reload or another page of the same
- * site continues the same conversation. Messages typed while offline wait in
- * a queue (shown as "menunggu koneksi") and are sent when the connection is
- * back; nothing is dropped silently.
+ * Talks to the Rasa server's socket.io channel. The conversation id (issued
+ * by the backend with a token that proves it) and the transcript live in
+ * localStorage, so a reload or another page of the same site continues the
+ * same conversation. Messages typed while offline wait in a queue (shown as
+ * "menunggu koneksi") and are sent when the connection is back; nothing is
+ * dropped silently.
+ *
+ * The city writes too (a ticket's status changed): such a message arrives
+ * live as a bot message carrying a `stream_id`, and whatever arrived while
+ * the page was closed is fetched from the backend on open and reconnect
+ * (`after` = the last stream id shown). While the panel is closed, new
+ * messages raise an unread badge on the launcher button.
  */
 (function () {
   "use strict";
@@ -45,7 +52,9 @@
     noGeo: "Peramban tidak dapat mengambil lokasi. Silakan ketik alamatnya.",
     emergency: "Darurat? Telepon 112",
     welcome: "Halo! Ceritakan aduan Bapak/Ibu, atau ketik \"menu\".",
+    unread: " pesan baru",
   };
+  var PAGE = 100; // the backend's most messages per fetch: a full page means there may be more
 
   function load(name, fallback) {
     try { return JSON.parse(localStorage.getItem(KEY + name)) || fallback; } catch (e) { return fallback; }
@@ -53,18 +62,25 @@
   function save(name, value) {
     try { localStorage.setItem(KEY + name, JSON.stringify(value)); } catch (e) { /* private mode */ }
   }
-  function newId() {
-    return "web-" + (window.crypto && crypto.randomUUID ? crypto.randomUUID()
-      : Date.now().toString(36) + Math.random().toString(36).slice(2));
-  }
 
   var state = {
-    session: load("session", null) || newId(),
-    history: load("history", []),   // [{who, text, buttons, image, call, status, id}]
+    session: load("session", null), // issued by the backend, with its token
+    token: load("token", null),
+    last: load("last", "0"),        // the newest city message (stream id) shown
+    unread: load("unread", 0),
+    history: load("history", []),   // [{who, text, buttons, image, call, status, id, streamId}]
     queue: load("queue", []),       // [{id, message, metadata}]
     open: load("open", false),
   };
-  save("session", state.session);
+  // A session stored without a token was chosen in the browser by an older
+  // widget. The backend issues tokens only for ids it made itself (otherwise
+  // anyone who learned a conversation id could read what the city sends to
+  // it), so such a session could never fetch its messages: it is replaced by a
+  // new one on first open. The transcript stays; the bot starts afresh.
+  if (state.session && !state.token) {
+    state.session = null;
+    save("session", null);
+  }
 
   // ---- DOM ---------------------------------------------------------------
   var css = "" +
@@ -73,7 +89,10 @@
     ".lw-panel{position:fixed;right:16px;bottom:16px;z-index:2147483001;width:370px;max-width:calc(100vw - 32px);" +
     "height:560px;max-height:calc(100vh - 32px);display:flex;flex-direction:column;background:#fff;border-radius:12px;" +
     "box-shadow:0 8px 30px rgba(0,0,0,.35);font:15px/1.4 system-ui,sans-serif;color:#1d2939;overflow:hidden}" +
-    ".lw-panel[hidden],.lw-button[hidden]{display:none}" +
+    ".lw-panel[hidden],.lw-button[hidden],.lw-badge[hidden]{display:none}" +
+    ".lw-badge{position:absolute;top:-6px;right:-6px;min-width:22px;height:22px;padding:0 6px;box-sizing:border-box;" +
+    "border-radius:11px;background:#fff;color:#b42318;border:2px solid #b42318;font:700 13px/18px system-ui,sans-serif}" +
+    ".lw-sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}" +
     ".lw-head{color:#fff;padding:8px 12px;display:flex;flex-wrap:wrap;align-items:center;gap:4px 8px}" +
     ".lw-head h2{font-size:16px;margin:0;flex:1}" +
     ".lw-head .lw-bar{flex-basis:100%;display:flex;justify-content:space-between;align-items:center}" +
@@ -110,6 +129,10 @@
   var launcher = el("button", { "class": "lw-button", type: "button", "aria-label": TEXT.open,
     "aria-haspopup": "dialog", "data-testid": "lw-open" }, "💬 " + config.title);
   launcher.style.background = config.color;
+  var badge = el("span", { "class": "lw-badge", "aria-hidden": "true", hidden: "" });
+  launcher.appendChild(badge);
+  // Read out when the count changes (the launcher's label alone is not announced).
+  var announce = el("span", { "class": "lw-sr", role: "status", "aria-live": "polite" });
   var panel = el("section", { "class": "lw-panel", role: "dialog", "aria-modal": "false",
     "aria-label": config.title, hidden: "" });
   var head = el("div", { "class": "lw-head" });
@@ -171,6 +194,24 @@
     state.history = state.history.slice(-200);
     save("history", state.history);
     render(item);
+    if (item.who === "bot" && !state.open) setUnread(state.unread + 1);
+  }
+  function setUnread(count) {
+    state.unread = count;
+    save("unread", count);
+    badge.textContent = count > 9 ? "9+" : String(count);
+    badge.hidden = !count;
+    var label = count ? TEXT.open + " (" + count + TEXT.unread + ")" : TEXT.open;
+    launcher.setAttribute("aria-label", label);
+    announce.textContent = count ? count + TEXT.unread : "";
+  }
+  // Stream ids are "<milliseconds>-<sequence>": compare them as numbers.
+  function newer(a, b) {
+    var x = String(a).split("-").map(Number), y = String(b).split("-").map(Number);
+    return x[0] !== y[0] ? x[0] > y[0] : (x[1] || 0) > (y[1] || 0);
+  }
+  function alreadyShown(streamId) {
+    return state.history.some(function (h) { return h.streamId === streamId; });
   }
   function redraw() {
     log.textContent = "";
@@ -193,28 +234,59 @@
   function connect() {
     socket = window.io(config.server, { transports: ["websocket", "polling"], reconnection: true });
     setState("connecting", TEXT.connecting);
-    socket.on("connect", function () {
-      socket.emit("session_request", { session_id: state.session });
-    });
+    socket.on("connect", requestSession);
     socket.on("session_confirm", function () {
       setState("online", TEXT.online);
       flush();
+      fetchUnseen(); // on every (re)connection: what came while away
     });
     socket.on("disconnect", function () { setState("offline", TEXT.offline); });
     socket.io.on("reconnect_attempt", function () { setState("reconnecting", TEXT.reconnecting); });
     socket.on("connect_error", function () { setState("offline", TEXT.offline); });
     socket.on("bot_uttered", function (reply) {
       typing.textContent = "";
-      var item = { who: "bot", text: reply.text || "", buttons: reply.quick_replies || reply.buttons || [] };
-      if (reply.attachment && reply.attachment.payload) item.image = reply.attachment.payload.src;
-      if (reply.attachment && reply.attachment.type === "image" && !item.image) item.image = reply.attachment.payload;
-      // The emergency call button arrives as {type: "call", href: "tel:112", label}.
-      if (reply.type === "call" && reply.href) item.call = { href: reply.href, label: reply.label || "Telepon" };
-      if (item.buttons && item.buttons.length) {
-        item.buttons = item.buttons.map(function (b) { return { title: b.title, payload: b.payload }; });
-      }
-      if (item.text || item.image || item.call || (item.buttons && item.buttons.length)) remember(item);
+      showBot(reply);
     });
+  }
+  // A bot reply, or a city message (it has a stream_id: live, or fetched).
+  function showBot(reply) {
+    var streamId = reply.stream_id;
+    if (streamId) {
+      // Fetched and pushed both, or fetched twice: shown once.
+      if (alreadyShown(streamId)) return;
+      if (newer(streamId, state.last)) { state.last = streamId; save("last", streamId); }
+    }
+    var item = { who: "bot", text: reply.text || "", buttons: reply.quick_replies || reply.buttons || [] };
+    if (streamId) item.streamId = streamId;
+    if (reply.attachment && reply.attachment.payload) item.image = reply.attachment.payload.src;
+    if (reply.attachment && reply.attachment.type === "image" && !item.image) item.image = reply.attachment.payload;
+    // The emergency call button arrives as {type: "call", href: "tel:112", label}.
+    if (reply.type === "call" && reply.href) item.call = { href: reply.href, label: reply.label || "Telepon" };
+    if (item.buttons && item.buttons.length) {
+      item.buttons = item.buttons.map(function (b) { return { title: b.title, payload: b.payload }; });
+    }
+    if (item.text || item.image || item.call || (item.buttons && item.buttons.length)) remember(item);
+  }
+
+  // What the city sent while this page was closed or offline, oldest first.
+  var fetching = false, fetchAgain = false;
+  function fetchUnseen() {
+    if (!state.token) return;
+    if (fetching) { fetchAgain = true; return; }
+    fetching = true;
+    var url = config.backend + "/api/v1/widget/messages?session=" + encodeURIComponent(state.session) +
+      "&after=" + encodeURIComponent(state.last);
+    fetch(url, { headers: { "X-Widget-Token": state.token } })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (messages) {
+        messages.forEach(showBot);
+        if (messages.length >= PAGE) fetchAgain = true;
+      })
+      .catch(function () { /* offline or refused: the next open or reconnect tries again */ })
+      .then(function () {
+        fetching = false;
+        if (fetchAgain) { fetchAgain = false; fetchUnseen(); }
+      });
   }
   function online() { return socket && socket.connected && status.getAttribute("data-state") === "online"; }
   function flush() {
@@ -272,32 +344,78 @@
     save("open", open);
     panel.hidden = !open;
     launcher.hidden = open;
-    if (open) input.focus(); else launcher.focus();
+    if (open) {
+      setUnread(0);
+      log.scrollTop = log.scrollHeight; // what arrived while it was hidden is at the end
+      begin();
+      if (online()) fetchUnseen();
+      input.focus();
+    } else launcher.focus();
   }
   launcher.addEventListener("click", function () { setOpen(true); });
   closer.addEventListener("click", function () { setOpen(false); });
   panel.addEventListener("keydown", function (event) { if (event.key === "Escape") setOpen(false); });
   fresh.addEventListener("click", function () {
-    state.session = newId();
+    state.session = state.token = null;
+    state.last = "0";
     state.history = [];
     state.queue = [];
-    save("session", state.session); save("history", []); save("queue", []);
+    save("session", null); save("token", null); save("last", "0"); save("history", []); save("queue", []);
     redraw();
-    if (socket && socket.connected) socket.emit("session_request", { session_id: state.session });
+    // Connected again, the socket asks for the new session's room only (the old
+    // socket would stay in the old conversation's room too).
+    if (socket) { socket.disconnect(); socket.connect(); }
     input.focus();
   });
 
-  function start() {
-    document.body.append(launcher, panel);
-    redraw();
-    panel.hidden = !state.open;
-    launcher.hidden = state.open;
+  // A conversation id and its token from the backend, asked for once at a time;
+  // kept until "Percakapan baru".
+  var issuing = null;
+  function session() {
+    if (state.session && state.token) return Promise.resolve(state.session);
+    if (!issuing) {
+      issuing = fetch(config.backend + "/api/v1/widget/sessions", { method: "POST" })
+        .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+        .then(function (issued) {
+          state.session = issued.session;
+          state.token = issued.token;
+          save("session", state.session); save("token", state.token);
+          return state.session;
+        });
+      issuing.then(function () { issuing = null; }, function () { issuing = null; });
+    }
+    return issuing;
+  }
+  // On every connection: join the conversation's room (Rasa answers session_confirm).
+  function requestSession() {
+    session().then(function (id) {
+      if (socket.connected) socket.emit("session_request", { session_id: id });
+    }, function () {
+      setState("offline", TEXT.offline);
+      setTimeout(function () { if (socket.connected) requestSession(); }, 5000);
+    });
+  }
+  // Connects once: at load for a citizen who has a conversation, on first open otherwise
+  // (a visitor who never opens the chat costs the servers nothing).
+  var begun = false;
+  function begin() {
+    if (begun) return;
+    begun = true;
     if (window.io) return connect();
     var loader = document.createElement("script");
     loader.src = base + "/vendor/socket.io-4.8.1.min.js";
     loader.onload = connect;
     loader.onerror = function () { setState("offline", TEXT.offline); };
     document.head.appendChild(loader);
+  }
+
+  function start() {
+    document.body.append(launcher, announce, panel);
+    redraw();
+    setUnread(state.open ? 0 : state.unread);
+    panel.hidden = !state.open;
+    launcher.hidden = state.open;
+    if (state.token || state.open) begin();
   }
   window.LaporWidget = { config: config, say: say, open: function () { setOpen(true); } };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
