@@ -37,6 +37,7 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     app.blueprint(staff.bp)
     app.blueprint(media.bp)
     app.blueprint(widget.bp)
+    widget.install_cors(app, settings.widget_origins)
     app.add_route(health, "/health", methods=["GET"])
     install_error_handlers(app)
 

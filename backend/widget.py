@@ -18,13 +18,14 @@ import json
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from redis.exceptions import RedisError
 from sanic import Blueprint, Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, file, html, text
 from sanic.response import json as json_response
+from sanic_cors import CORS
 
 from backend import media
 from backend.context import context
@@ -68,7 +69,7 @@ async def widget_script(request: Request) -> HTTPResponse:
     return text(
         _read("widget.js"),
         content_type="application/javascript; charset=utf-8",
-        headers={"Cache-Control": "public, max-age=300", **_cors(request)},
+        headers={"Cache-Control": "public, max-age=300"},
     )
 
 
@@ -80,34 +81,26 @@ async def vendor(request: Request, name: str) -> HTTPResponse:
     return await file(
         path,
         mime_type="application/javascript",
-        headers={"Cache-Control": "public, max-age=86400", **_cors(request)},
+        headers={"Cache-Control": "public, max-age=86400"},
     )
 
 
-@bp.route("/api/v1/widget/media", methods=["POST", "OPTIONS"])
+@bp.post("/api/v1/widget/media")
 async def widget_upload(request: Request) -> HTTPResponse:
-    if request.method == "OPTIONS":
-        return text("", status=204, headers=_cors(request))
-    response = await media.store(request)
-    response.headers.update(_cors(request))
-    return response
+    return await media.store(request)
 
 
-@bp.route("/api/v1/widget/sessions", methods=["POST", "OPTIONS"])
+@bp.post("/api/v1/widget/sessions")
 async def new_session(request: Request) -> HTTPResponse:
     """A fresh conversation id and the token that proves it (nothing is stored)."""
-    if request.method == "OPTIONS":
-        return text("", status=204, headers=_cors(request))
     session = webchat.new_session()
     token = webchat.session_token(_token_key(request), session)
     return _json(request, {"session": session, "token": token}, status=201)
 
 
-@bp.route("/api/v1/widget/messages", methods=["GET", "OPTIONS"])
+@bp.get("/api/v1/widget/messages")
 async def city_messages(request: Request) -> HTTPResponse:
     """What the city sent this session after stream id `after`, oldest first."""
-    if request.method == "OPTIONS":
-        return text("", status=204, headers=_cors(request))
     session = request.args.get("session", "")
     after = request.args.get("after", "0") or "0"
     if not session or len(session) > MAX_SESSION_LENGTH:
@@ -150,7 +143,7 @@ def _token_key(request: Request) -> bytes:
 
 def _json(request: Request, body: Any, status: int = 200) -> HTTPResponse:
     # Never cached: the answer is one citizen's and changes with every message.
-    headers = {"Cache-Control": "no-store", **_cors(request)}
+    headers = {"Cache-Control": "no-store"}
     return json_response(body, status=status, headers=headers)
 
 
@@ -159,18 +152,18 @@ def _error(request: Request, status: int, description: str) -> HTTPResponse:
     return _json(request, [{"code": status, "description": description}], status=status)
 
 
-def _cors(request: Request) -> dict[str, str]:
-    allowed = context(request).settings.widget_origins
-    origin = request.headers.get("origin", "")
-    if "*" in allowed:
-        value = "*"
-    elif origin in allowed:
-        value = origin
-    else:
-        return {}
-    return {
-        "Access-Control-Allow-Origin": value,
-        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-        "Access-Control-Allow-Headers": f"Content-Type, {TOKEN_HEADER}",
-        "Vary": "Origin",
-    }
+def install_cors(app: Sanic, origins: Tuple[str, ...]) -> None:
+    """The city's sites (WIDGET_ALLOWED_ORIGINS) may load the widget and call its
+    endpoints; sanic_cors answers the preflights and adds the headers, errors included."""
+    widget_paths = {"origins": list(origins)}
+    CORS(
+        app,
+        resources={
+            r"/widget.js": widget_paths,
+            r"/vendor/*": widget_paths,
+            r"/api/v1/widget/*": widget_paths,
+        },
+        methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", TOKEN_HEADER],
+        automatic_options=True,
+    )

@@ -12,6 +12,12 @@ export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://localhost:$ACTIONS_PORT
 # Unset secrets take their development values (lapor/settings.py, named in the
 # README); each process says on one line which development defaults it runs on.
 PY=.venv/bin/python
+# A Redis on this machine lets the city's messages reach web-chat reporters
+# (stored and pushed through it); without one those notices stay undeliverable.
+if [ -z "${REDIS_URL:-}" ] && $PY -c 'import redis; redis.Redis(socket_timeout=1).ping()' 2>/dev/null; then
+  export REDIS_URL=redis://localhost:6379/0
+  echo "note: using the local Redis (REDIS_URL=$REDIS_URL) for channel state and web-chat messages"
+fi
 
 $PY -m backend migrate
 $PY -m backend dev-keys

@@ -124,11 +124,15 @@ async def test_bad_parameters_are_refused(web: Sanic, params: Dict[str, str], pr
 
 
 async def test_the_widget_may_send_its_token_from_the_citys_site_only(web: Sanic) -> None:
-    preflight = {"Origin": SITE, "Access-Control-Request-Headers": "x-widget-token"}
+    preflight = {
+        "Origin": SITE,
+        "Access-Control-Request-Method": "GET",  # what a browser's preflight always says
+        "Access-Control-Request-Headers": "x-widget-token",
+    }
     _, allowed = await web.asgi_client.options("/api/v1/widget/messages", headers=preflight)
-    assert allowed.status == 204
+    assert allowed.status in (200, 204)  # sanic_cors answers preflights with 200
     assert allowed.headers["access-control-allow-origin"] == SITE
-    assert "X-Widget-Token" in allowed.headers["access-control-allow-headers"]
+    assert "x-widget-token" in allowed.headers["access-control-allow-headers"].lower()
     _, elsewhere = await web.asgi_client.options(
         "/api/v1/widget/sessions", headers={**preflight, "Origin": "https://evil.example"}
     )
