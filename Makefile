@@ -62,11 +62,13 @@ test: install browser
 	$(VENV)/bin/pytest
 
 # The widget tests drive Debian's Chromium (nothing is downloaded by the tests).
+# The emoji font makes the screenshots show what a citizen's phone shows.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
+	@{ command -v chromium >/dev/null 2>&1 && dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; } || { \
+	  echo "installing Debian's chromium and emoji font for the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji; }
 
 # Quick loop while developing: no lint, stop at the first failure.
 test-fast: install
