@@ -3,7 +3,7 @@ fit production secrets, and the check that an entry point refuses to start."""
 
 from __future__ import annotations
 
-from typing import Dict, Type
+from typing import Any, Dict, Iterator, Optional, Type
 
 import pytest
 from cryptography.fernet import Fernet
@@ -24,6 +24,22 @@ def clear(monkeypatch: pytest.MonkeyPatch, settings: Type[AppSettings]) -> None:
     """No variable of these settings leaks in from the developer's shell or CI."""
     for name in settings.__fields__:
         monkeypatch.delenv(settings.env_name(name), raising=False)
+
+
+def isolated(settings: Type[AppSettings], cached: Optional[Any] = None) -> Any:
+    """An autouse fixture: a clean environment, and the process's cached
+    settings (`get_settings`) forgotten before and after each test."""
+
+    @pytest.fixture(autouse=True)
+    def _isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+        clear(monkeypatch, settings)
+        if cached is not None:
+            cached.cache_clear()
+        yield
+        if cached is not None:
+            cached.cache_clear()
+
+    return _isolated
 
 
 def assert_refuses_to_start(module: str, *args: str, variable: str, env: Dict[str, str]) -> None:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterator
+from typing import Dict
 
 import pytest
 
 from actions.settings import ActionSettings, get_settings
 from actions.status import CheckStatus
 from lapor.settings import DEVELOPMENT_API_KEY, DEVELOPMENT_RASA_TOKEN, ConfigError
-from tests.settings_env import FIT_SECRETS, assert_refuses_to_start, clear
+from tests.settings_env import FIT_SECRETS, assert_refuses_to_start, isolated
 
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    clear(monkeypatch, ActionSettings)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+clean_environment = isolated(ActionSettings, get_settings)
 
 
 def production_env(**overrides: str) -> Dict[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Iterator
+from typing import Dict
 
 import pytest
 
@@ -14,7 +14,7 @@ from lapor.db import create_engine
 from lapor.paths import SERVICES_FILE
 from lapor.settings import DEVELOPMENT_API_KEY, ConfigError
 from tests import servers
-from tests.settings_env import FIT_SECRETS, assert_refuses_to_start, clear
+from tests.settings_env import FIT_SECRETS, assert_refuses_to_start, isolated
 
 CONTACT_KEY = FIT_SECRETS["CONTACT_KEY"]
 API_KEY = FIT_SECRETS["OPEN311_API_KEY"]
@@ -22,10 +22,7 @@ API_KEY = FIT_SECRETS["OPEN311_API_KEY"]
 POSTGRES = "postgresql://lapor@127.0.0.1:1/lapor"
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    clear(monkeypatch, BackendSettings)
-    yield
+clean_environment = isolated(BackendSettings)
 
 
 def production_env(**overrides: str) -> Dict[str, str]:

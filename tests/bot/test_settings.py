@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Iterator
+from typing import Dict
 
 import pytest
 
@@ -18,17 +18,12 @@ from lapor.settings import (
     ConfigError,
 )
 from tests import servers
-from tests.settings_env import FIT_SECRETS, assert_refuses_to_start, clear
+from tests.settings_env import FIT_SECRETS, assert_refuses_to_start, isolated
 
 MODEL = Path("models/lapor-test.tar.gz")
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    clear(monkeypatch, BotSettings)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
+clean_environment = isolated(BotSettings, get_settings)
 
 
 def production_env(**overrides: str) -> Dict[str, str]:
