@@ -55,6 +55,10 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     @app.after_server_start
     async def _start_notifier(app: Sanic, _loop: object) -> None:
         out = outbound.build(settings, app.ctx.backend.cipher)
+        if not out.channels:
+            # Nothing can be sent yet: notices wait, pending, for a channel to be configured.
+            logger.info("no channel to reach citizens is configured: status notices stay queued")
+            return
         engine = app.ctx.backend.engine
         app.add_task(repeat(lambda: notify.flush(engine, out), settings.notify_interval, "notices"))
 
