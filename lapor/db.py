@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -35,9 +33,7 @@ def create_engine(url: str) -> AsyncEngine:
     target = async_url(url)
     if target.startswith("sqlite"):
         # SQLite allows one writer: wait for the lock instead of failing at once.
-        engine = create_async_engine(target, connect_args={"timeout": 30})
-        _begin_immediate(engine)
-        return engine
+        return create_async_engine(target, connect_args={"timeout": 30})
     return create_async_engine(target, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
@@ -45,23 +41,3 @@ def ensure_sqlite_dir(database_url: str) -> None:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
-
-
-def _begin_immediate(engine: AsyncEngine) -> None:
-    """Every SQLite transaction takes the write lock when it begins.
-
-    With SQLite's default (deferred) transactions, two processes can both read
-    the same due job before either writes, and both claim it; worse, a
-    read-then-write transaction can fail at once with "database is locked"
-    instead of waiting. BEGIN IMMEDIATE makes them queue for the lock, the way
-    FOR UPDATE SKIP LOCKED keeps PostgreSQL workers apart. (SQLAlchemy's
-    documented recipe for pysqlite/aiosqlite transactions.)
-    """
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")

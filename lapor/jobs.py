@@ -5,7 +5,8 @@ them) and the backend's status notices are rows with a due time and an
 attempt count. A `Queue` names those columns; one round:
 
 1. claims due rows in a short transaction (FOR UPDATE SKIP LOCKED on
-   PostgreSQL, so replicas never take the same row; SQLite has one writer)
+   PostgreSQL, so replicas never take the same row; on SQLite the claim takes
+   the write lock first)
    and pushes their due time a lease ahead, so a process that dies with a
    row in hand only delays it;
 2. runs the handler for each row outside any transaction (an HTTP call must
@@ -22,8 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
-from sqlalchemy import Column, Table, func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Column, Table, false, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ class Queue:
         table = self.table
         now = utcnow()
         async with engine.begin() as conn:
+            if engine.dialect.name == "sqlite":
+                await _take_sqlite_write_lock(conn, table)
             rows = list(
                 (
                     await conn.execute(
@@ -135,3 +138,14 @@ class Queue:
         statement = select(func.count()).select_from(self.table).where(condition)
         async with engine.connect() as conn:
             return int((await conn.execute(statement)).scalar_one())
+
+
+async def _take_sqlite_write_lock(conn: AsyncConnection, table: Table) -> None:
+    """SQLite's stand-in for FOR UPDATE SKIP LOCKED, for this transaction only.
+
+    A deferred SQLite transaction lets two processes read the same due rows
+    before either writes, and both would claim them. A write that changes
+    nothing takes the database's write lock first, so claimers queue for it
+    (within the busy timeout) while ordinary reads elsewhere stay concurrent.
+    """
+    await conn.execute(update(table).where(false()).values(id=table.c.id))
