@@ -60,6 +60,8 @@ ready() {
     done
   done
 }
+# The token the Rasa HTTP API wants: yours if set, else the development one.
+if [ -n "${RASA_TOKEN:-}" ]; then token='$RASA_TOKEN'; else token=dev-rasa-token; fi
 if ready; then
   cat <<MSG
 
@@ -69,7 +71,7 @@ if ready; then
     backend (Open311)  http://localhost:$BACKEND_PORT/open311/v2/services.json
     chat test page     http://localhost:$BACKEND_PORT/chat
     action server      http://localhost:$ACTIONS_PORT/health
-    Rasa server        http://localhost:$RASA_PORT/  (HTTP API token: \$RASA_TOKEN)
+    Rasa server        http://localhost:$RASA_PORT/  (HTTP API token: $token)
     WhatsApp webhook   http://localhost:$RASA_PORT/webhooks/whatsapp/webhook
   Press Ctrl-C to stop.
   ----------------------------------------------------------------------------
