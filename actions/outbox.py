@@ -44,6 +44,7 @@ from actions.backend_client import BackendRejected, BackendUnavailable, CreatedT
 from actions.report import Report
 from lapor import jobs
 from lapor.db import create_engine, ensure_sqlite_dir
+from lapor.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ filing = jobs.Queue(
     error=_c.last_error,
     max_attempts=MAX_ATTEMPTS,
     # The citizen was promised an answer: a dead report is explained too.
-    dead=lambda: {"state": DEAD, "notice_due_at": jobs.utcnow()},
+    dead=lambda: {"state": DEAD, "notice_due_at": utcnow()},
 )
 # Notices: every end of a report is told to its conversation, retried until
 # Rasa takes it.
@@ -153,7 +154,7 @@ class Outbox:
 
     async def put(self, report: Report, key: str) -> None:
         engine = await self.engine()
-        now = jobs.utcnow()
+        now = utcnow()
         values = {
             "idempotency_key": key,
             "sender_id": report.sender_id,
@@ -221,13 +222,13 @@ async def _file(client: Open311Client, row: Any) -> Dict[str, Any]:
             state=REFUSED,
             last_error=f"refused: {exc}"[:500],
             reason="; ".join(exc.descriptions)[:500],
-            notice_due_at=jobs.utcnow(),
+            notice_due_at=utcnow(),
         )
     return _filed(row, created)
 
 
 def _filed(row: Any, created: CreatedTicket) -> Dict[str, Any]:
-    now = jobs.utcnow()
+    now = utcnow()
     return filing.finish(
         row, state=FILED, filed_ticket=created.service_request_id, filed_at=now, notice_due_at=now
     )
@@ -242,7 +243,7 @@ async def _notify(notifier: Notifier, row: Any) -> Dict[str, Any]:
     except Exception as exc:  # Rasa down, a wrong token: the notice waits, never dropped
         logger.warning("outbox notice %s not delivered: %s", row.id, exc)
         return notices.retry(row, str(exc))
-    return notices.finish(row, noticed_at=jobs.utcnow())
+    return notices.finish(row, noticed_at=utcnow())
 
 
 def _dead_letter(row: Any) -> DeadLetter:

@@ -26,6 +26,7 @@ from backend.tables import notifications, tickets
 from backend.workflow import label
 from lapor import channels, jobs
 from lapor.outbound import Message, Outbound, Recipient, Template, Undeliverable
+from lapor.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ async def _attempt(engine: AsyncEngine, outbound: Outbound, row: Any) -> Dict[st
     return queue.finish(
         row,
         state=SENT,
-        sent_at=jobs.utcnow(),
+        sent_at=utcnow(),
         message_sid=delivery.reference[:64],
         kind=delivery.kind,
     )

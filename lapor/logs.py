@@ -37,11 +37,12 @@ import sys
 import sysconfig
 import time
 import warnings
-from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, TextIO, Tuple, Type, Union
 
 import structlog
 from structlog.typing import EventDict, WrappedLogger
+
+from lapor.paths import REPO_ROOT
 
 # Top-level packages whose warnings are ours to see (and scripts run as __main__).
 OUR_PACKAGES = ("lapor", "backend", "bot", "actions", "tests")
@@ -74,9 +75,8 @@ SANIC_LOGGERS = ("sanic.root", "sanic.error", "sanic.access")
 
 Level = Union[int, str]
 
-_ROOT = Path(__file__).resolve().parent.parent
 _OUR_MODULES = re.compile(rf"({'|'.join((*OUR_PACKAGES, '__main__'))})(\.|$)")
-_OUR_DIRS = tuple(f"{_ROOT / package}{os.sep}" for package in OUR_PACKAGES)
+_OUR_DIRS = tuple(f"{REPO_ROOT / package}{os.sep}" for package in OUR_PACKAGES)
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -311,8 +311,8 @@ def _log_warning(
     if issubclass(category, LIBRARY_WARNINGS) and _third_party(filename, category):
         return
     where = filename
-    if filename.startswith(f"{_ROOT}{os.sep}"):
-        where = filename[len(str(_ROOT)) + 1 :]
+    if filename.startswith(f"{REPO_ROOT}{os.sep}"):
+        where = filename[len(str(REPO_ROOT)) + 1 :]
     logging.getLogger("py.warnings").warning(
         "%s: %s (%s:%d)", category.__name__, message, where, lineno
     )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lapor import jobs
 from lapor.db import create_engine, ensure_sqlite_dir
+from lapor.timeutil import utcnow
 
 metadata = MetaData()
 work = Table(
@@ -49,7 +50,7 @@ async def engine(empty_database: str) -> AsyncIterator[AsyncEngine]:
         await conn.run_sync(metadata.create_all)
         await conn.execute(
             work.insert(),
-            [{"state": "waiting", "attempts": 0, "due_at": jobs.utcnow()} for _ in range(10)],
+            [{"state": "waiting", "attempts": 0, "due_at": utcnow()} for _ in range(10)],
         )
     yield engine
     await engine.dispose()
@@ -62,7 +63,7 @@ async def _rows(engine: AsyncEngine) -> List[Any]:
 
 async def _make_due(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
-        await conn.execute(update(work).values(due_at=jobs.utcnow() - timedelta(seconds=1)))
+        await conn.execute(update(work).values(due_at=utcnow() - timedelta(seconds=1)))
 
 
 def test_backoff_doubles_up_to_its_ceiling() -> None:
