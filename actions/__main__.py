@@ -15,7 +15,7 @@ import sys
 
 from sanic import Sanic
 
-from actions import outbox
+from actions import auth, outbox
 from actions.backend_client import Open311Client
 from actions.rasa_api import ConversationNotifier
 from actions.settings import ActionSettings, get_settings
@@ -29,6 +29,7 @@ def serve(settings: ActionSettings, port: int) -> None:
     from rasa_sdk.endpoint import create_app
 
     app = create_app("actions")
+    auth.require_token(app, settings.action_server_token)
 
     @app.after_server_start
     async def _start_outbox(app: Sanic, _loop: object) -> None:
@@ -39,7 +40,7 @@ def serve(settings: ActionSettings, port: int) -> None:
             repeat(lambda: queue.flush(client, notifier), settings.outbox_interval, "outbox")
         )
 
-    app.run("0.0.0.0", port, workers=1, access_log=False)
+    app.run(settings.host, port, workers=1, access_log=False)
 
 
 async def dead_letters(settings: ActionSettings) -> int:

@@ -14,6 +14,8 @@ from rasa_sdk.types import DomainDict
 from actions import latest, places, texts
 from actions.catalogue import catalogue, category_of_intent, numbered_categories
 from actions.report import PLACE_SLOTS, SKIPPED
+from actions.settings import get_settings
+from lapor import mediaurls
 from lapor.normalize import load_lexicon, normalize_word
 
 # Messages that never answer a form question: the conversation turns elsewhere.
@@ -120,7 +122,8 @@ class ValidateReportForm(FormValidationAction):
     async def extract_photo(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        urls = places.entity_values(tracker, "photo_url") or _media_urls(tracker)
+        # Only photos the backend stored; never a link typed into the chat.
+        urls = mediaurls.stored_media(_media_urls(tracker), get_settings().backend_urls)
         if urls:
             return {"photo": urls[0]}
         if tracker.get_slot("requested_slot") != "photo":
@@ -240,4 +243,5 @@ def is_skip(text: str) -> bool:
 
 def _media_urls(tracker: Tracker) -> List[str]:
     metadata = tracker.latest_message.get("metadata") or {}
-    return [str(u) for u in metadata.get("media_urls") or []]
+    urls = metadata.get("media_urls")
+    return [str(u) for u in urls] if isinstance(urls, list) else []

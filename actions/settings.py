@@ -7,12 +7,14 @@ rasa_sdk instantiates itself, read the same object via `get_settings()`.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 from pydantic import Field, validator
 
 from lapor.settings import (
+    DEFAULT_BIND,
     DEFAULT_OUTBOX_URL,
+    DEVELOPMENT_ACTION_TOKEN,
     DEVELOPMENT_API_KEY,
     DEVELOPMENT_RASA_TOKEN,
     AppSettings,
@@ -23,7 +25,12 @@ from lapor.settings import (
 
 class ActionSettings(AppSettings):
     port: int = Field(5055, env="ACTIONS_PORT")
+    host: str = Field(DEFAULT_BIND, env="ACTIONS_HOST")
+    # Rasa presents it (Authorization: Bearer); calls without it are refused.
+    action_server_token: str = secret(DEVELOPMENT_ACTION_TOKEN, "ACTION_SERVER_TOKEN")
     backend_url: str = Field("http://localhost:8000", env="BACKEND_URL")
+    # The backend as browsers see it: photo links in reports start with it.
+    backend_public_url: str = Field("", env="BACKEND_PUBLIC_URL")
     open311_api_key: str = secret(DEVELOPMENT_API_KEY, "OPEN311_API_KEY")
     # Seconds to wait for the backend before keeping the report in the outbox.
     backend_timeout: float = Field(8.0, env="BACKEND_TIMEOUT", gt=0)
@@ -38,6 +45,15 @@ class ActionSettings(AppSettings):
     @validator("backend_url")
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @validator("backend_public_url", always=True)
+    def _public_backend(cls, value: str, values: Dict[str, Any]) -> str:
+        return value.rstrip("/") or str(values.get("backend_url", ""))
+
+    @property
+    def backend_urls(self) -> List[str]:
+        """Where a photo the backend stored may be linked from."""
+        return [self.backend_url, self.backend_public_url]
 
     @validator("rasa_url", always=True)
     def _rasa_on_localhost(cls, value: str, values: Dict[str, Any]) -> str:

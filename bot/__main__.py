@@ -5,7 +5,7 @@ on development values; then runs `rasa run` in this process with the
 project's arguments: the model (`--model`, RASA_MODEL, or the one
 scripts/model-name.sh names for the current data), endpoints.yml
 (endpoints.production.yml in production), bot/credentials.yml, RASA_PORT,
-the HTTP API with RASA_TOKEN, and CORS for the web widget.
+RASA_HOST, the HTTP API with RASA_TOKEN, and CORS for the widget's sites only.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     settings.announce("bot")
     # endpoints*.yml name the action server through the environment.
     os.environ["ACTION_ENDPOINT_URL"] = settings.action_endpoint_url
+    os.environ["ACTION_SERVER_TOKEN"] = settings.action_server_token
     return _run_rasa([*rasa_arguments(settings, model), *rasa_options])
 
 
@@ -55,14 +56,16 @@ def rasa_arguments(settings: BotSettings, model: Path) -> List[str]:
         str(REPO_ROOT / endpoints),
         "--credentials",
         str(REPO_ROOT / "bot" / "credentials.yml"),
+        "--interface",
+        settings.host,
         "--port",
         str(settings.rasa_port),
         "--enable-api",
         "--auth-token",
         settings.rasa_token,
-        # The web widget is embedded on the city's sites.
+        # Only the city's sites that embed the widget may call it from a browser.
         "--cors",
-        "*",
+        *settings.widget_origins,
     ]
 
 

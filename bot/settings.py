@@ -8,22 +8,35 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Any, Dict, Optional, Tuple
 
 from pydantic import Field, validator
 
 from lapor.settings import (
+    DEFAULT_BIND,
+    DEFAULT_WIDGET_ORIGINS,
+    DEVELOPMENT_ACTION_TOKEN,
     DEVELOPMENT_API_KEY,
     DEVELOPMENT_RASA_TOKEN,
+    DEVELOPMENT_REST_TOKEN,
     WhatsAppSettings,
+    origins,
     secret,
 )
 
 
 class BotSettings(WhatsAppSettings):
     rasa_port: int = Field(5005, env="RASA_PORT")
+    # The interface Rasa listens on; 0.0.0.0 only behind a proxy that needs it.
+    host: str = Field(DEFAULT_BIND, env="RASA_HOST")
     # Token of Rasa's HTTP API (the action server's outbox and the staff tools use it).
     rasa_token: str = secret(DEVELOPMENT_RASA_TOKEN, "RASA_TOKEN")
+    # Bearer token of the REST channel (server-side clients only: tests, benchmarks).
+    rest_channel_token: str = secret(DEVELOPMENT_REST_TOKEN, "REST_CHANNEL_TOKEN")
+    # Sent to the action server with every call (it refuses calls without it).
+    action_server_token: str = secret(DEVELOPMENT_ACTION_TOKEN, "ACTION_SERVER_TOKEN")
+    # Sites whose pages may call the Rasa server (the widget), comma separated.
+    widget_allowed_origins: str = Field(DEFAULT_WIDGET_ORIGINS, env="WIDGET_ALLOWED_ORIGINS")
     # The trained model; unset: the one scripts/model-name.sh names for the current data.
     model: Optional[Path] = Field(None, env="RASA_MODEL")
     # Where Rasa calls the action server (endpoints*.yml read it from the environment).
@@ -32,11 +45,21 @@ class BotSettings(WhatsAppSettings):
     twilio_webhook_base_url: Optional[str] = Field(None, env="TWILIO_WEBHOOK_BASE_URL")
     # Where the WhatsApp channel stores citizens' photos (the backend's media API).
     backend_url: str = Field("http://localhost:8000", env="BACKEND_URL")
+    # The backend as browsers see it (the widget's photo links); unset: BACKEND_URL.
+    backend_public_url: str = Field("", env="BACKEND_PUBLIC_URL")
     open311_api_key: str = secret(DEVELOPMENT_API_KEY, "OPEN311_API_KEY")
 
     @validator("backend_url", "twilio_webhook_base_url")
     def _no_trailing_slash(cls, value: Optional[str]) -> Optional[str]:
         return value.rstrip("/") if value else value
+
+    @validator("backend_public_url", always=True)
+    def _public_backend(cls, value: str, values: Dict[str, Any]) -> str:
+        return value.rstrip("/") or str(values.get("backend_url", ""))
+
+    @property
+    def widget_origins(self) -> Tuple[str, ...]:
+        return origins(self.widget_allowed_origins)
 
 
 @lru_cache(maxsize=1)

@@ -36,11 +36,21 @@ MiB = 1024 * 1024
 # in production.
 DEVELOPMENT_API_KEY = "dev-open311-key"
 DEVELOPMENT_RASA_TOKEN = "dev-rasa-token"
+# The REST channel's token (server-side clients: tests, benchmarks) and the
+# one Rasa presents to the action server.
+DEVELOPMENT_REST_TOKEN = "dev-rest-token"
+DEVELOPMENT_ACTION_TOKEN = "dev-action-token"
 DEVELOPMENT_CONTACT_KEY = base64.urlsafe_b64encode(
     hashlib.sha256(b"lapor-dev-contact-key").digest()
 ).decode()
 DEVELOPMENT_SECRETS = frozenset(
-    {DEVELOPMENT_API_KEY, DEVELOPMENT_RASA_TOKEN, DEVELOPMENT_CONTACT_KEY}
+    {
+        DEVELOPMENT_API_KEY,
+        DEVELOPMENT_RASA_TOKEN,
+        DEVELOPMENT_CONTACT_KEY,
+        DEVELOPMENT_REST_TOKEN,
+        DEVELOPMENT_ACTION_TOKEN,
+    }
 )
 
 
@@ -57,6 +67,17 @@ DEFAULT_MAX_PHOTO_BYTES = 5 * MiB
 DEFAULT_DATABASE_URL = f"sqlite:///{VAR / 'lapor.sqlite3'}"
 DEFAULT_OUTBOX_URL = f"sqlite:///{VAR / 'outbox.sqlite3'}"
 DEFAULT_TWILIO_API_BASE = "https://api.twilio.com"
+# Servers listen on this machine only unless told otherwise (HOST settings).
+DEFAULT_BIND = "127.0.0.1"
+# The sites that may embed the chat widget: under `make run`, the backend's own
+# demo page. Production names the city's sites (WIDGET_ALLOWED_ORIGINS).
+DEFAULT_WIDGET_ORIGINS = "http://localhost:8000,http://127.0.0.1:8000"
+
+
+def origins(value: str) -> tuple[str, ...]:
+    """'https://a, https://b' -> ('https://a', 'https://b')."""
+    return tuple(o.strip().rstrip("/") for o in value.split(",") if o.strip())
+
 
 # Features a secret can belong to (see AppSettings.features).
 ALWAYS = "always"

@@ -9,6 +9,8 @@ export RASA_PORT=${RASA_PORT:-5005}
 export ACTIONS_PORT=${ACTIONS_PORT:-5055}
 export BACKEND_URL=${BACKEND_URL:-http://localhost:$BACKEND_PORT}
 export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://localhost:$ACTIONS_PORT/webhook}
+# The demo page on the backend embeds the widget, which talks to Rasa.
+export WIDGET_ALLOWED_ORIGINS=${WIDGET_ALLOWED_ORIGINS:-http://localhost:$BACKEND_PORT,http://127.0.0.1:$BACKEND_PORT}
 # Unset secrets take their development values (lapor/settings.py, named in the
 # README); each process says on one line which development defaults it runs on.
 PY=.venv/bin/python
@@ -69,7 +71,7 @@ if ready; then
   Lapor Mbak Wali 112 is running:
     city page + widget http://localhost:$BACKEND_PORT/
     backend (Open311)  http://localhost:$BACKEND_PORT/open311/v2/services.json
-    chat test page     http://localhost:$BACKEND_PORT/chat
+    API description    http://localhost:$BACKEND_PORT/openapi.json
     action server      http://localhost:$ACTIONS_PORT/health
     Rasa server        http://localhost:$RASA_PORT/  (HTTP API token: $token)
     WhatsApp webhook   http://localhost:$RASA_PORT/webhooks/whatsapp/webhook

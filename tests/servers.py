@@ -17,6 +17,14 @@ from typing import Dict, Iterator, List, Optional
 from lapor.paths import REPO_ROOT
 
 PYTHON = str(REPO_ROOT / ".venv" / "bin" / "python")
+# The tokens test servers are started with: the REST channel's (sent by every
+# REST client as REST_HEADERS) and the one Rasa sends the action server.
+REST_TOKEN = "test-rest-token"
+REST_HEADERS = {"Authorization": f"Bearer {REST_TOKEN}"}
+ACTION_TOKEN = "test-action-token"
+# Every server log of the test run, scanned at its end for unmasked phone
+# numbers and NIKs (tests/conftest.py).
+SERVER_LOGS: List[Path] = []
 
 
 def free_port() -> int:
@@ -101,6 +109,7 @@ def start(
     timeout: float = 60,
 ) -> Server:
     log = log_dir / f"{name}.log"
+    SERVER_LOGS.append(log)
     handle = log.open("w")
     process = subprocess.Popen(
         args, cwd=REPO_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT
@@ -151,6 +160,7 @@ def actions_env(backend_url: str, log_dir: Path, **extra: str) -> Dict[str, str]
         "BACKEND_URL": backend_url,
         "OPEN311_API_KEY": "test-api-key",
         "OUTBOX_DATABASE_URL": f"sqlite:///{log_dir / 'outbox.sqlite3'}",
+        "ACTION_SERVER_TOKEN": ACTION_TOKEN,
         **extra,
     }
 
@@ -189,6 +199,8 @@ def rasa_server(
         ACTION_ENDPOINT_URL=f"{action_url}/webhook",
         RASA_PORT=str(port),
         RASA_TOKEN=token,
+        REST_CHANNEL_TOKEN=REST_TOKEN,
+        ACTION_SERVER_TOKEN=ACTION_TOKEN,
         **(extra_env or {}),
     )
     server = start("rasa", args, port, env, log_dir, "/", timeout=240)

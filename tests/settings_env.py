@@ -17,6 +17,8 @@ FIT_SECRETS: Dict[str, str] = {
     "RASA_TOKEN": "rasa-" + "t" * 32,
     "CONTACT_KEY": Fernet.generate_key().decode(),
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "REST_CHANNEL_TOKEN": "rest-" + "r" * 32,
+    "ACTION_SERVER_TOKEN": "action-" + "a" * 32,
 }
 
 

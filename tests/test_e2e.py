@@ -52,7 +52,7 @@ class Stack:
         request = urllib.request.Request(
             f"{self.rasa.url}/webhooks/rest/webhook",
             data=body,
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **servers.REST_HEADERS},
         )
         with urllib.request.urlopen(request, timeout=60) as response:
             return list(json.loads(response.read()))

@@ -5,24 +5,41 @@ holding a citizen's socket can reach it. With REDIS_URL set, this subclass
 gives the socket.io server python-socketio's AsyncRedisManager: every emit
 goes through Redis pub/sub, so bot replies, messages the city sends
 (lapor/webchat.py, from the backend) and Rasa's own external events reach
-the citizen whichever replica holds the socket. Everything else is Rasa's
-channel unchanged: the name "socketio", the path, session persistence, the
-user/bot events and metadata. Without REDIS_URL it is exactly Rasa's channel.
+the citizen whichever replica holds the socket.
+
+It also refuses what Rasa's channel trusts blindly (issue 10):
+- a `session_request` must carry the session's token, which only the backend
+  issues (`POST /api/v1/widget/sessions`, lapor/webchat.py): a client cannot
+  take over another's conversation by naming its id;
+- a message speaks for the session proven on its socket, never for the
+  `session_id` the client puts in it;
+- metadata keeps only a valid location pin and photos stored by the backend,
+  from which the channel itself builds "/share_location{..}" and "/share_photo";
+  any other text starting with "/" is a command only if the bot offered it
+  (bot/channels/commands.py).
+The name "socketio", the path and the user/bot events stay Rasa's.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, cast
 
 import socketio
 from rasa.core.channels.channel import InputChannel, UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic
 
+from bot.channels import commands
 from bot.settings import get_settings
+from lapor import mediaurls, webchat
 
 logger = logging.getLogger(__name__)
+
+# Longer than any report the backend takes (its description limit is 4000).
+MAX_TEXT = 4000
 
 
 def redis_url() -> Optional[str]:
@@ -44,9 +61,49 @@ class WebChatInput(SocketIOInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         blueprint = super().blueprint(on_new_message)
-        if self.redis_url and self.sio is not None:
-            share_rooms(self.sio, blueprint, self.redis_url)
+        sio = cast(socketio.AsyncServer, self.sio)
+        if self.redis_url:
+            share_rooms(sio, blueprint, self.redis_url)
+        # Rasa's handlers trust the client's session id: replace them.
+        sio.on("session_request", self._session_request, namespace=self.namespace)
+        sio.on(self.user_message_evt, self._message_handler(on_new_message), self.namespace)
+        commands.remember_agent(blueprint)
         return blueprint
+
+    async def _session_request(self, sid: Text, data: Optional[Dict]) -> None:
+        sio = cast(socketio.AsyncServer, self.sio)
+        data = data if isinstance(data, dict) else {}
+        session, token = data.get("session_id"), data.get("token")
+        if not webchat.valid_token(token_key(), session, token):
+            logger.info("web chat session refused: its token does not prove it")
+            await sio.emit("session_refused", {"reason": "invalid_token"}, room=sid)
+            return
+        await sio.save_session(sid, {"session_id": session}, namespace=self.namespace)
+        sio.enter_room(sid, session, namespace=self.namespace)
+        await sio.emit("session_confirm", session, room=sid)
+
+    def _message_handler(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Callable[[Text, Any], Awaitable[None]]:
+        sio = cast(socketio.AsyncServer, self.sio)
+        guarded = commands.guarded(on_new_message, rebuild=channel_command)
+
+        async def handle(sid: Text, data: Any) -> None:
+            session = (await sio.get_session(sid, namespace=self.namespace)).get("session_id")
+            if not session or not isinstance(data, dict):
+                # No proven session on this socket: nothing is read as a citizen's.
+                await sio.emit("session_refused", {"reason": "no_session"}, room=sid)
+                return
+            message = UserMessage(
+                str(data.get("message") or "")[:MAX_TEXT],
+                SocketIOOutput(sio, self.bot_message_evt),
+                session,
+                input_channel=self.name(),
+                metadata=trusted_metadata(data.get(self.metadata_key)),
+            )
+            await guarded(message)
+
+        return handle
 
 
 def share_rooms(sio: socketio.AsyncServer, blueprint: Blueprint, url: str) -> None:
@@ -70,3 +127,54 @@ def share_rooms(sio: socketio.AsyncServer, blueprint: Blueprint, url: str) -> No
             manager.initialize()
 
     logger.info("socket.io rooms are shared through Redis (REDIS_URL)")
+
+
+def token_key() -> bytes:
+    return webchat.session_key(get_settings().contact_key.encode())
+
+
+def trusted_metadata(raw: Any) -> Dict[str, Any]:
+    """Of the widget's metadata, a valid pin and the backend's own photos only."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raw = None
+    if not isinstance(raw, dict):
+        return {}
+    kept: Dict[str, Any] = {}
+    point = _location(raw.get("location"))
+    if point:
+        kept["location"] = point
+    settings = get_settings()
+    photos = mediaurls.stored_media(
+        raw.get("media_urls"), [settings.backend_url, settings.backend_public_url]
+    )
+    if photos:
+        kept["media_urls"] = photos
+    return kept
+
+
+def channel_command(message: UserMessage) -> Optional[str]:
+    """The command this channel builds from the verified metadata, if any."""
+    metadata = message.metadata or {}
+    if "location" in metadata:
+        point = metadata["location"]
+        return "/share_location" + json.dumps(
+            {"latitude": point["latitude"], "longitude": point["longitude"]}
+        )
+    if "media_urls" in metadata:
+        return "/share_photo"
+    return None
+
+
+def _location(raw: Any) -> Optional[Dict[str, float]]:
+    if not isinstance(raw, dict):
+        return None
+    try:
+        lat, lon = float(raw["latitude"]), float(raw["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return {"latitude": lat, "longitude": lon}

@@ -26,7 +26,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
-from bot.channels import inbound
+from bot.channels import commands, inbound
 from bot.channels.media import BackendMedia, MediaStoreError
 from bot.settings import BotSettings, get_settings
 from lapor import channels
@@ -283,8 +283,11 @@ class WhatsAppInput(InputChannel):
         if received.location:
             return inbound.location_payload(received.location)
         if received.body:
-            chosen = formatting.choose_button(received.body, await self.state.buttons(conversation))
-            return chosen or received.body
+            buttons = await self.state.buttons(conversation)
+            chosen = formatting.choose_button(received.body, buttons)
+            # A typed "/intent{...}" is a command only if the bot offered it.
+            offered = [b["payload"] for b in buttons]
+            return chosen or commands.sanitize(received.body, offered)
         return ""
 
     async def _store_photos(self, received: inbound.Inbound) -> List[str]:

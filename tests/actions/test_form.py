@@ -124,11 +124,28 @@ async def test_photo_step_skip_and_photo() -> None:
     }
     events, _ = await run_form(tracker("lewati", "deny", slots=base))
     assert {e["name"]: e["value"] for e in events} == {"photo": SKIPPED}
-    media = {"media_urls": ["http://127.0.0.1:8000/media/abc.jpg"]}
+    stored = "http://localhost:8000/media/" + "ab" * 16  # the backend's, by default settings
+    media = {"media_urls": [stored]}
     events, _ = await run_form(tracker("", "share_photo", slots=base, metadata=media))
-    assert {e["name"]: e["value"] for e in events} == {
-        "photo": "http://127.0.0.1:8000/media/abc.jpg"
-    }
+    assert {e["name"]: e["value"] for e in events} == {"photo": stored}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://attacker.example/media/" + "ab" * 16,
+        "http://localhost:8000/media/abc.jpg",
+        "http://localhost:8000/media/" + "ab" * 16 + "?next=http://attacker.example",
+        "javascript:alert(1)",
+    ],
+)
+async def test_only_photos_the_backend_stored_are_attached(url: str) -> None:
+    base = {"category": "road", "location": "jl. kawi", "description": "lubang besar"}
+    slots = {**base, "requested_slot": "photo"}
+    events, _ = await run_form(
+        tracker("", "share_photo", slots=slots, metadata={"media_urls": [url]})
+    )
+    assert "photo" not in {e["name"] for e in events}
 
 
 async def test_more_text_at_the_photo_step_joins_the_description() -> None:

@@ -19,6 +19,7 @@ def production_env(**overrides: str) -> Dict[str, str]:
         "APP_ENV": "production",
         "OPEN311_API_KEY": FIT_SECRETS["OPEN311_API_KEY"],
         "RASA_TOKEN": FIT_SECRETS["RASA_TOKEN"],
+        "ACTION_SERVER_TOKEN": FIT_SECRETS["ACTION_SERVER_TOKEN"],
         "OUTBOX_DATABASE_URL": "postgresql://lapor@127.0.0.1:1/outbox",
         **overrides,
     }
@@ -30,6 +31,7 @@ def test_development_defaults() -> None:
     assert settings.rasa_token == DEVELOPMENT_RASA_TOKEN
     assert settings.outbox_url.startswith("sqlite:///")
     assert (settings.port, settings.backend_url) == (5055, "http://localhost:8000")
+    assert settings.host == "127.0.0.1"  # only this machine, unless ACTIONS_HOST says otherwise
     assert settings.rasa_url == "http://localhost:5005"
 
 

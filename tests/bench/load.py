@@ -59,7 +59,9 @@ async def citizen(
             start = time.perf_counter()
             try:
                 async with session.post(
-                    f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": message}
+                    f"{url}/webhooks/rest/webhook",
+                    json={"sender": sender, "message": message},
+                    headers=servers.REST_HEADERS,
                 ) as response:
                     await response.read()
                     ok = response.status == 200

@@ -101,13 +101,29 @@ def test_rasa_runs_with_the_project_arguments(monkeypatch: pytest.MonkeyPatch) -
         str(REPO_ROOT / "endpoints.yml"),
         "--credentials",
         str(REPO_ROOT / "bot" / "credentials.yml"),
+        "--interface",
+        "127.0.0.1",
         "--port",
         "5099",
         "--enable-api",
         "--auth-token",
         "my-token",
+        # Browsers may call it only from the widget's sites (here: the demo page).
         "--cors",
-        "*",
+        "http://localhost:8000",
+        "http://127.0.0.1:8000",
+    ]
+
+
+def test_the_bind_address_and_widget_sites_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RASA_HOST", "0.0.0.0")
+    monkeypatch.setenv("WIDGET_ALLOWED_ORIGINS", "https://kedirikota.go.id/, https://lapor.go.id")
+    arguments = rasa_arguments(BotSettings.load(), MODEL)
+    assert arguments[arguments.index("--interface") + 1] == "0.0.0.0"
+    assert arguments[arguments.index("--cors") :] == [
+        "--cors",
+        "https://kedirikota.go.id",
+        "https://lapor.go.id",
     ]
 
 
