@@ -1,6 +1,8 @@
 """Parse and validate an Open311 POST /requests form into a NewTicket.
 
-Every problem is collected, so a client fixes them all in one round trip.
+Every problem is collected, so a client fixes them all in one round trip; only
+text that cannot be stored at all (NUL characters, backend/inputs.py) is refused
+first, on its own.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 from backend.errors import Open311Error
+from backend.inputs import text_problem, text_problems
 from backend.tickets import NewTicket
 from lapor import channels
 from lapor.catalogue import Attribute, Catalogue, Service
@@ -45,6 +48,9 @@ def fingerprint(form: Form) -> str:
 def parse_new_ticket(
     form: Form, catalogue: Catalogue, wilayah: Wilayah, cipher: ContactCipher
 ) -> NewTicket:
+    unstorable = text_problems(_fields(form))
+    if unstorable:
+        raise Open311Error(400, unstorable)
     problems: List[str] = []
     service = _service(form, catalogue, problems)
     description = _first(form, "description")
@@ -85,6 +91,16 @@ def parse_new_ticket(
         attributes=attributes,
         **short,
     )
+
+
+def _fields(form: Form) -> List[Tuple[str, str]]:
+    """Every (name, value) of the form, and the names themselves."""
+    fields: List[Tuple[str, str]] = []
+    for name, values in form.items():
+        label = name if text_problem(name, name) is None else "a field name"
+        fields.append((label, name))
+        fields += [(label, value) for value in values]
+    return fields
 
 
 def _opened_contact(form: Form, problems: List[str], cipher: ContactCipher) -> str | None:

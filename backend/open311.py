@@ -1,9 +1,16 @@
-"""The Open311 GeoReport v2 API (JSON) at /open311/v2."""
+"""The Open311 GeoReport v2 API (JSON) at /open311/v2.
+
+Reading tickets: anyone gets the public view (backend/serialize.py: text and
+photos only after staff verification, masked; coordinates rounded), at most
+PUBLIC_PAGE tickets a call. Trusted clients that send the `api_key` (the chatbot,
+also for a reporter's own tickets by `account_id`) get the full view and up to
+tickets.MAX_RESULTS a call.
+"""
 
 from __future__ import annotations
 
 import hmac
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import List, Tuple
 
 from sanic import Blueprint
@@ -14,12 +21,20 @@ from backend import serialize, tickets
 from backend.context import AppContext, context
 from backend.errors import Open311Error
 from backend.forms import fingerprint, parse_new_ticket
-from lapor.timeutil import parse_iso, utcnow
+from backend.inputs import header, require_text
+from backend.net import client_address
+from lapor.timeutil import parse_iso, to_utc, utcnow
 
 bp = Blueprint("open311", url_prefix="/open311/v2")
 
 DEFAULT_WINDOW = timedelta(days=90)  # Open311: no dates means the last 90 days
 MAX_IDEMPOTENCY_KEY = 255
+# A public list is a page of this many tickets at most (newest first).
+PUBLIC_PAGE = 200
+# Date filters outside these are refused: nothing was filed before, and beyond
+# them datetime and the databases overflow.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(3000, 1, 1, tzinfo=timezone.utc)
 
 
 @bp.get("/services.json")
@@ -52,6 +67,8 @@ async def create_request(request: Request) -> HTTPResponse:
             idempotency_key=key,
             fingerprint=digest,
             hourly_limit=ctx.settings.max_tickets_per_hour,
+            # The account a trusted channel vouches for; without one, the client's address.
+            limit_key=new.account_id or f"address:{client_address(request)}",
         )
     except tickets.IdempotencyConflict:
         raise Open311Error.one(
@@ -60,7 +77,7 @@ async def create_request(request: Request) -> HTTPResponse:
     except tickets.RateLimited as exc:
         raise Open311Error.one(
             429,
-            f"account_id has created {exc.recent} requests in the last hour (limit {exc.limit})",
+            f"{exc.recent} requests were created for this account this hour (limit {exc.limit})",
         ) from None
     headers = {"Idempotent-Replayed": "true"} if created.replayed else {}
     return json(
@@ -73,24 +90,30 @@ async def create_request(request: Request) -> HTTPResponse:
 @bp.get("/requests.json")
 async def list_requests(request: Request) -> HTTPResponse:
     ctx = _checked(request)
-    query = _ticket_query(request, ctx)
+    trusted = _trusted(request, ctx)
+    query = _ticket_query(request, ctx, trusted)
     found = await tickets.find_tickets(ctx.engine, query)
-    return json([serialize.ticket(t, ctx.catalogue, ctx.wilayah) for t in found])
+    return json(
+        [serialize.ticket(t, ctx.catalogue, ctx.wilayah, public=not trusted) for t in found]
+    )
 
 
 @bp.get("/requests/<name>")
 async def get_request(request: Request, name: str) -> HTTPResponse:
     ctx = _checked(request)
     service_request_id = _json_resource(name)
+    trusted = _trusted(request, ctx)
     ticket = await tickets.get_ticket(ctx.engine, service_request_id)
     if ticket is None:
         raise Open311Error.one(404, f"service_request_id {service_request_id!r} not found")
     # Open311 answers a single request as a one-element list.
-    return json([serialize.ticket(ticket, ctx.catalogue, ctx.wilayah)])
+    return json([serialize.ticket(ticket, ctx.catalogue, ctx.wilayah, public=not trusted)])
 
 
 def _checked(request: Request) -> AppContext:
     ctx = context(request)
+    # Query parameters reach SQL as they are: refuse what no database can take.
+    require_text((name, value) for name, values in request.args.items() for value in values)
     jurisdiction = request.args.get("jurisdiction_id") or _form_value(request, "jurisdiction_id")
     if jurisdiction and jurisdiction != ctx.settings.jurisdiction_id:
         raise Open311Error.one(404, f"jurisdiction_id {jurisdiction!r} is not served here")
@@ -130,19 +153,27 @@ def _require_api_key(ctx: AppContext, given: str) -> None:
         raise Open311Error.one(403, "api_key is not valid")
 
 
+def _trusted(request: Request, ctx: AppContext) -> bool:
+    """True when the client sent the valid api_key (a wrong one is refused)."""
+    given = request.args.get("api_key", "")
+    if given:
+        _require_api_key(ctx, given)
+    return bool(given)
+
+
 def _idempotency_key(request: Request) -> str | None:
-    key = (request.headers.get("idempotency-key") or "").strip()
+    key = header(request, "Idempotency-Key")
     if len(key) > MAX_IDEMPOTENCY_KEY:
         raise Open311Error.one(400, f"Idempotency-Key is longer than {MAX_IDEMPOTENCY_KEY}")
     return key or None
 
 
-def _ticket_query(request: Request, ctx: AppContext) -> tickets.TicketQuery:
+def _ticket_query(request: Request, ctx: AppContext, trusted: bool) -> tickets.TicketQuery:
     ids = _csv(request, "service_request_id")
     account_id = (request.args.get("account_id") or "").strip() or None
-    if account_id:
+    if account_id and not trusted:
         # A reporter's own tickets are personal data: only trusted clients.
-        _require_api_key(ctx, request.args.get("api_key", ""))
+        _require_api_key(ctx, "")
     statuses = _csv(request, "status")
     bad = [s for s in statuses if s not in ("open", "closed")]
     if bad:
@@ -157,6 +188,7 @@ def _ticket_query(request: Request, ctx: AppContext) -> tickets.TicketQuery:
         start=start,
         end=end,
         account_id=account_id,
+        limit=tickets.MAX_RESULTS if trusted else PUBLIC_PAGE,
     )
 
 
@@ -166,19 +198,30 @@ def _csv(request: Request, name: str) -> List[str]:
 
 
 def _dates(request: Request) -> Tuple[datetime | None, datetime | None]:
+    """start_date and end_date, in UTC."""
     parsed: List[datetime | None] = []
     for name in ("start_date", "end_date"):
         raw = request.args.get(name)
-        if not raw:
-            parsed.append(None)
-            continue
-        try:
-            parsed.append(parse_iso(raw))
-        except ValueError:
-            raise Open311Error.one(
-                400, f"{name} must be an ISO-8601 date-time, e.g. 2026-11-27T08:00:00+07:00"
-            ) from None
+        parsed.append(_date(name, raw) if raw else None)
     start, end = parsed
     if start and end and start > end:
         raise Open311Error.one(400, "start_date must not be after end_date")
     return start, end
+
+
+def _date(name: str, raw: str) -> datetime:
+    try:
+        value = parse_iso(raw)
+    except ValueError:
+        raise Open311Error.one(
+            400, f"{name} must be an ISO-8601 date-time, e.g. 2026-11-27T08:00:00+07:00"
+        ) from None
+    try:
+        utc: datetime | None = to_utc(value)
+    except ValueError:  # year 1 at +14:00: before anything UTC can hold
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise Open311Error.one(
+            400, f"{name} must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}"
+        )
+    return utc

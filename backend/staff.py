@@ -1,7 +1,13 @@
-"""The department staff API: change a ticket's workflow status, read its history.
+"""The department staff API: change a ticket's workflow status, publish it, read its history.
 
 Authenticated with a department key in the `X-API-Key` header; a department
-may only move its own tickets (the `admin` key may move any).
+may only move or publish its own tickets (the `admin` key may do so for any).
+Staff see the ticket as stored (serialize.ticket with public=False).
+
+`POST /api/v1/requests/<id>/publication` with `{"verified": true, "place_public":
+false}` verifies a ticket for the public Open311 view: its description, address and
+photos are then shown (phone numbers and NIKs masked), and with `place_public` its
+exact coordinates too (else rounded to about 100 m). `{"verified": false}` withdraws it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from sanic.response import HTTPResponse, json
 from backend import keys, serialize, tickets
 from backend.context import AppContext, context
 from backend.errors import Open311Error
+from backend.inputs import header, require_text
 from backend.workflow import TransitionError
 
 bp = Blueprint("staff", url_prefix="/api/v1")
@@ -31,6 +38,7 @@ async def change_status(request: Request, service_request_id: str) -> HTTPRespon
     status = body.get("status")
     note = body.get("note")
     actor = body.get("actor") or holder.label or holder.department
+    _require_storable(status=status, note=note, actor=actor)
     problems = []
     if not isinstance(status, str) or not status:
         problems.append("status is required")
@@ -60,6 +68,42 @@ async def change_status(request: Request, service_request_id: str) -> HTTPRespon
     return json(await _with_history(ctx, ticket))
 
 
+@bp.post("/requests/<service_request_id>/publication")
+async def publication(request: Request, service_request_id: str) -> HTTPResponse:
+    ctx = context(request)
+    holder = await _holder(request, ctx)
+    body = _json_body(request)
+    verified = body.get("verified")
+    place_public = body.get("place_public", False)
+    actor = body.get("actor") or holder.label or holder.department
+    _require_storable(actor=actor)
+    problems = []
+    if not isinstance(verified, bool):
+        problems.append("verified is required: true or false")
+    if not isinstance(place_public, bool):
+        problems.append("place_public must be true or false")
+    if not isinstance(actor, str) or len(actor) > MAX_ACTOR:
+        problems.append(f"actor must be text of at most {MAX_ACTOR} characters")
+    if problems:
+        raise Open311Error(400, problems)
+    try:
+        ticket = await tickets.set_publication(
+            ctx.engine,
+            service_request_id,
+            verified=bool(verified),
+            place_public=bool(place_public),
+            actor=f"{actor} ({holder.department})",
+            department=None if holder.is_admin else holder.department,
+        )
+    except tickets.TicketNotFound:
+        raise Open311Error.one(
+            404, f"service_request_id {service_request_id!r} not found"
+        ) from None
+    except tickets.NotYourTicket:
+        raise Open311Error.one(403, f"{service_request_id} belongs to another department") from None
+    return json(await _with_history(ctx, ticket))
+
+
 @bp.get("/requests/<service_request_id>")
 async def ticket_with_history(request: Request, service_request_id: str) -> HTTPResponse:
     ctx = context(request)
@@ -73,13 +117,21 @@ async def ticket_with_history(request: Request, service_request_id: str) -> HTTP
 
 
 async def _holder(request: Request, ctx: AppContext) -> keys.Holder:
-    given = (request.headers.get("x-api-key") or "").strip()
+    given = header(request, "X-API-Key")
     if not given:
         raise Open311Error.one(403, "X-API-Key header with a department key is required")
     holder = await keys.holder_of(ctx.engine, given)
     if holder is None:
         raise Open311Error.one(403, "X-API-Key is not a valid department key")
     return holder
+
+
+def _require_storable(**fields: Any) -> None:
+    """400 for text no database can take (NUL characters), before it reaches SQL.
+
+    (Path parameters arrive still percent-encoded: "%00" is three characters.)
+    """
+    require_text([(name, value) for name, value in fields.items() if isinstance(value, str)])
 
 
 def _json_body(request: Request) -> Dict[str, Any]:
@@ -95,6 +147,6 @@ def _json_body(request: Request) -> Dict[str, Any]:
 
 
 async def _with_history(ctx: AppContext, ticket: tickets.Ticket) -> Dict[str, Any]:
-    view = serialize.ticket(ticket, ctx.catalogue, ctx.wilayah)
+    view = serialize.ticket(ticket, ctx.catalogue, ctx.wilayah, public=False)
     view["history"] = [serialize.event(e) for e in await tickets.history(ctx.engine, ticket.id)]
     return view

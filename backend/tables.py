@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData(
@@ -58,6 +60,11 @@ tickets = Table(
     Column("requested_at", DateTime(timezone=True), nullable=False, index=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("expected_at", DateTime(timezone=True), nullable=False),
+    # Publication: the public API shows a ticket's text and photos only once staff
+    # verified it, and its exact place only when staff mark the place public.
+    Column("verified_at", DateTime(timezone=True)),
+    Column("verified_by", String(128)),
+    Column("place_public", Boolean, nullable=False, server_default=false()),
 )
 
 ticket_events = Table(
@@ -114,4 +121,14 @@ notifications = Table(
     # 24-hour window) / failed (the retry cap): kept and listed, never deleted.
     Column("state", String(16), nullable=False, server_default="pending"),
     Index("ix_notifications_due", "state", "next_attempt_at"),
+)
+
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    # What is counted and for whom, e.g. "tickets:<account>", "upload-bytes:ip:<address>".
+    Column("key", String(200), primary_key=True),
+    Column("window_start", DateTime(timezone=True), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Index("ix_rate_counters_window_start", "window_start"),
 )

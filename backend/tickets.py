@@ -7,18 +7,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Sequence, Tuple
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from backend import notify, workflow
+from backend import limits, notify, workflow
+from backend.limits import Limit
 from backend.tables import ticket_events, tickets
 from lapor.catalogue import Service
-from lapor.timeutil import WIB, aware, utcnow
+from lapor.timeutil import WIB, aware, to_utc, utcnow
 
 ID_PREFIX = "KDR"
 MAX_RESULTS = 1000
+HOUR = timedelta(hours=1)
 
 
 class IdempotencyConflict(Exception):
@@ -26,7 +28,7 @@ class IdempotencyConflict(Exception):
 
 
 class RateLimited(Exception):
-    """The account created `limit` tickets in the last hour already."""
+    """The account created `limit` tickets in this hour already."""
 
     def __init__(self, recent: int, limit: int) -> None:
         super().__init__(f"{recent} tickets in the last hour (limit {limit})")
@@ -85,16 +87,27 @@ class Ticket:
     requested_at: datetime
     updated_at: datetime
     expected_at: datetime
+    # Publication: staff verified the ticket (its text and photos may be shown
+    # publicly, masked), and whether its exact place may be (else it is rounded).
+    verified_at: datetime | None = None
+    verified_by: str | None = None
+    place_public: bool = False
 
     @classmethod
     def from_row(cls, row: Row) -> Ticket:
         data = row._mapping
+        verified_at = data["verified_at"]
         return cls(
             **{name: data[name] for name in cls.__dataclass_fields__ if not name.endswith("_at")},
             requested_at=aware(data["requested_at"]),
             updated_at=aware(data["updated_at"]),
             expected_at=aware(data["expected_at"]),
+            verified_at=aware(verified_at) if verified_at else None,
         )
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
 
 
 @dataclass(frozen=True)
@@ -129,24 +142,28 @@ async def create_ticket(
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
     hourly_limit: int = 0,
+    limit_key: str | None = None,
     now: datetime | None = None,
 ) -> Created:
     """A new ticket, or the one an earlier request with the same key made.
 
-    `hourly_limit` caps new tickets per account_id (0: no cap); a replay is
-    never limited, since it creates nothing.
+    `hourly_limit` caps new tickets per `limit_key` (default: the account_id;
+    0: no cap). The count is taken in the insert's transaction, so concurrent
+    requests cannot all pass a check made before any of them inserted; a
+    replay is never limited, since it creates nothing.
     """
     earlier = await find_replay(engine, idempotency_key, fingerprint)
     if earlier:
         return Created(earlier, replayed=True)
     when = now or utcnow()
-    if hourly_limit > 0 and new.account_id:
-        recent = await count_since(engine, new.account_id, when - timedelta(hours=1))
-        if recent >= hourly_limit:
-            raise RateLimited(recent, hourly_limit)
+    who = limit_key or new.account_id
     try:
         async with engine.begin() as conn:
+            if who:
+                await limits.take(conn, Limit("tickets", hourly_limit, HOUR), who, now=when)
             ticket = await _insert(conn, new, idempotency_key, fingerprint, when)
+    except limits.LimitExceeded as exc:
+        raise RateLimited(exc.used, hourly_limit) from None
     except IntegrityError:
         # A concurrent request with the same key won the race: answer with its ticket.
         earlier = await find_replay(engine, idempotency_key, fingerprint)
@@ -239,23 +256,17 @@ async def find_tickets(engine: AsyncEngine, query: TicketQuery) -> List[Ticket]:
             statement = statement.where(tickets.c.service_code.in_(query.service_codes))
         if query.statuses:
             statement = statement.where(tickets.c.status.in_(query.statuses))
+        # In UTC, as stored: SQLite's DateTime drops an offset without converting,
+        # so a bound given in WIB would be compared as if it were UTC.
         if query.start:
-            statement = statement.where(tickets.c.requested_at >= query.start)
+            statement = statement.where(tickets.c.requested_at >= to_utc(query.start))
         if query.end:
-            statement = statement.where(tickets.c.requested_at <= query.end)
+            statement = statement.where(tickets.c.requested_at <= to_utc(query.end))
         if query.account_id:
             statement = statement.where(tickets.c.account_id == query.account_id)
     async with engine.connect() as conn:
         rows = (await conn.execute(statement.limit(query.limit))).all()
     return [Ticket.from_row(row) for row in rows]
-
-
-async def count_since(engine: AsyncEngine, account_id: str, since: datetime) -> int:
-    statement = select(func.count()).where(
-        tickets.c.account_id == account_id, tickets.c.requested_at >= since
-    )
-    async with engine.connect() as conn:
-        return int((await conn.execute(statement)).scalar_one())
 
 
 async def change_status(
@@ -300,6 +311,60 @@ async def change_status(
         await notify.enqueue(conn, current, new_status, note, when)
         updated = (await conn.execute(select(tickets).where(tickets.c.id == current.id))).one()
     return Ticket.from_row(updated)
+
+
+async def set_publication(
+    engine: AsyncEngine,
+    service_request_id: str,
+    *,
+    verified: bool,
+    place_public: bool,
+    actor: str,
+    department: str | None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Verify a ticket for publication (or withdraw it); `department` None: an administrator.
+
+    The change is recorded in the ticket's history in the same transaction. It
+    leaves `updated_at` alone: that is the time of the last workflow change,
+    which citizens are told about.
+    """
+    when = now or utcnow()
+    async with engine.begin() as conn:
+        row = (
+            await conn.execute(
+                select(tickets)
+                .where(tickets.c.service_request_id == service_request_id)
+                .with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise TicketNotFound(service_request_id)
+        current = Ticket.from_row(row)
+        if department is not None and current.agency_responsible != department:
+            raise NotYourTicket(service_request_id)
+        await conn.execute(
+            update(tickets)
+            .where(tickets.c.id == current.id)
+            .values(
+                verified_at=when if verified else None,
+                verified_by=actor[:128] if verified else None,
+                place_public=verified and place_public,
+            )
+        )
+        note = _publication_note(verified, place_public)
+        await _record(conn, current.id, current.workflow_status, note, actor, when)
+        updated = (await conn.execute(select(tickets).where(tickets.c.id == current.id))).one()
+    return Ticket.from_row(updated)
+
+
+def _publication_note(verified: bool, place_public: bool) -> str:
+    # The history has no kind of event: the note says what happened, for staff.
+    if not verified:
+        return "Publikasi dicabut: deskripsi dan foto tidak lagi ditampilkan"
+    if place_public:
+        return "Diverifikasi untuk publikasi; lokasi persis ditampilkan"
+    return "Diverifikasi untuk publikasi; lokasi dibulatkan (sekitar 100 m)"
 
 
 async def history(engine: AsyncEngine, ticket_id: int) -> List[Event]:

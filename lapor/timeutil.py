@@ -18,6 +18,18 @@ def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+def to_utc(value: datetime) -> datetime:
+    """The same instant in UTC (a naive value is UTC already, as stored).
+
+    Raises ValueError when the instant cannot be held: year 1 at +14:00 is still
+    the year 0 in UTC.
+    """
+    try:
+        return aware(value).astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is out of range in UTC") from None
+
+
 def isoformat(value: datetime | None) -> str | None:
     return aware(value).astimezone(WIB).isoformat(timespec="seconds") if value else None
 

@@ -47,7 +47,10 @@ async def _submit(
 async def _public_ticket(backend: Server, ticket: str) -> Dict[str, Any]:
     async with (
         aiohttp.ClientSession() as session,
-        session.get(f"{backend.url}/open311/v2/requests/{ticket}.json") as response,
+        session.get(
+            f"{backend.url}/open311/v2/requests/{ticket}.json",
+            params={"api_key": "test-api-key"},
+        ) as response,
     ):
         return (await response.json())[0]
 

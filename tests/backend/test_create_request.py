@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime, timedelta
 
@@ -8,6 +9,7 @@ from sanic import Sanic
 
 from backend.settings import BackendSettings
 from tests.backend.helpers import (
+    API_KEY,
     OUTSIDE,
     SETONOGEDONG,
     count_rows,
@@ -31,8 +33,9 @@ async def test_creates_ticket_with_readable_id_and_sla(app: Sanic, database_url:
     )
     assert count_rows(database_url) == (1, 1)
 
+    # The trusted view (api_key): the ticket as stored.
     _, response = await app.asgi_client.get(
-        f"/open311/v2/requests/{created['service_request_id']}.json"
+        f"/open311/v2/requests/{created['service_request_id']}.json", params={"api_key": API_KEY}
     )
     (ticket,) = response.json
     assert ticket["status"] == "open"
@@ -47,7 +50,7 @@ async def test_coordinates_resolve_kelurahan(app: Sanic) -> None:
     status, body = await post_request(app, form)
     assert status == 201
     _, response = await app.asgi_client.get(
-        f"/open311/v2/requests/{body[0]['service_request_id']}.json"
+        f"/open311/v2/requests/{body[0]['service_request_id']}.json", params={"api_key": API_KEY}
     )
     ticket = response.json[0]
     assert (ticket["lat"], ticket["long"]) == (lat, lon)
@@ -65,7 +68,7 @@ async def test_explicit_kelurahan_code_and_attributes_and_media(app: Sanic) -> N
     status, body = await post_request(app, form)
     assert status == 201
     _, response = await app.asgi_client.get(
-        f"/open311/v2/requests/{body[0]['service_request_id']}.json"
+        f"/open311/v2/requests/{body[0]['service_request_id']}.json", params={"api_key": API_KEY}
     )
     ticket = response.json[0]
     assert ticket["kelurahan"] == "Bandar Lor"
@@ -209,3 +212,25 @@ async def test_a_sealed_contact_is_opened_and_kept_private(
     status, body = await post_request(app, valid_form(contact_token="not-a-token"))
     assert status == 400
     assert body[0]["description"].startswith("contact_token cannot be opened")
+
+
+async def test_concurrent_creates_cannot_pass_the_limit_together(
+    app: Sanic, database_url: str
+) -> None:
+    # All 15 check the limit at the same moment: only 5 may win.
+    forms = [valid_form(account_id="whatsapp:burst", description=f"lampu {n}") for n in range(15)]
+    results = await asyncio.gather(*(post_request(app, form) for form in forms))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] * 5 + [429] * 10
+    assert count_rows(database_url)[0] == 5
+
+
+async def test_requests_without_an_account_are_limited_by_the_client_address(
+    app: Sanic, database_url: str
+) -> None:
+    for n in range(5):
+        status, _ = await post_request(app, valid_form(description=f"jalan rusak {n}"))
+        assert status == 201
+    status, _ = await post_request(app, valid_form(description="jalan rusak lagi"))
+    assert status == 429
+    assert count_rows(database_url)[0] == 5

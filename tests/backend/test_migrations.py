@@ -13,6 +13,7 @@ TABLES = {
     "ticket_events",
     "department_keys",
     "media",
+    "rate_counters",
     "notifications",
     "alembic_version",
 }
