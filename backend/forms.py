@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Mapping, Sequence, Tuple
 from backend.errors import Open311Error
 from backend.inputs import text_problem, text_problems
 from backend.tickets import NewTicket
-from lapor import channels
+from lapor import channels, mediaurls
 from lapor.catalogue import Attribute, Catalogue, Service
 from lapor.contact import ContactCipher, ContactError
 from lapor.wilayah import Wilayah
@@ -46,7 +46,11 @@ def fingerprint(form: Form) -> str:
 
 
 def parse_new_ticket(
-    form: Form, catalogue: Catalogue, wilayah: Wilayah, cipher: ContactCipher
+    form: Form,
+    catalogue: Catalogue,
+    wilayah: Wilayah,
+    cipher: ContactCipher,
+    backend_url: str,
 ) -> NewTicket:
     unstorable = text_problems(_fields(form))
     if unstorable:
@@ -66,7 +70,7 @@ def parse_new_ticket(
         problems.append("a location is required: lat and long, or address_string")
     kelurahan_code = _kelurahan(form, wilayah, lat, lon, problems)
     attributes = _attributes(form, service, problems) if service else {}
-    media = _media(form, problems)
+    media = _media(form, problems, backend_url)
     channel = _first(form, "channel") or "open311"
     if channel not in channels.TICKET_CHANNELS:
         problems.append(f"channel must be one of {sorted(channels.TICKET_CHANNELS)}")
@@ -215,13 +219,20 @@ def _attribute_value(attribute: Attribute, values: List[str], problems: List[str
     return value
 
 
-def _media(form: Form, problems: List[str]) -> Tuple[str, ...]:
+def _media(form: Form, problems: List[str], backend_url: str) -> Tuple[str, ...]:
+    """Photos stored by this backend only (POST /api/v1/media): a link to anywhere
+    else would have staff open a page an attacker chose."""
     urls = tuple(v.strip() for v in form.get("media_url") or [] if v.strip())
     if len(urls) > MAX_MEDIA:
         problems.append(f"at most {MAX_MEDIA} media_url values")
     problems += [
-        f"media_url {u[:80]!r} must be an http(s) URL"
+        f"media_url {u[:80]!r} must be a photo stored here ({backend_url}/media/<id>)"
         for u in urls
-        if not re.match(r"^https?://\S+$", u) or len(u) > 2000
+        if not mediaurls.is_stored_media(u, [backend_url])
     ]
     return urls
+
+
+def media_ids(urls: Sequence[str]) -> List[str]:
+    """The stored-media ids in URLs that passed `_media`."""
+    return [u.rsplit("/", 1)[1] for u in urls]

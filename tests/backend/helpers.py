@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any, Dict, Tuple
 from urllib.parse import urlencode
 
@@ -52,3 +53,22 @@ def count_rows(database_url: str) -> Tuple[int, int]:
         )
     engine.dispose()
     return counts
+
+
+def png_bytes(size: Tuple[int, int] = (8, 8)) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 120, 40)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def stored_photo(app: Sanic) -> str:
+    """A photo stored the way the chat channels store one; its public URL."""
+    _, response = await app.asgi_client.post(
+        "/api/v1/media",
+        content=png_bytes(),
+        headers={"Content-Type": "image/png", "X-API-Key": API_KEY},
+    )
+    assert response.status == 201, response.json
+    return str(response.json["url"])

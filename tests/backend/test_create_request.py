@@ -14,6 +14,7 @@ from tests.backend.helpers import (
     SETONOGEDONG,
     count_rows,
     post_request,
+    stored_photo,
     valid_form,
 )
 
@@ -59,11 +60,12 @@ async def test_coordinates_resolve_kelurahan(app: Sanic) -> None:
 
 
 async def test_explicit_kelurahan_code_and_attributes_and_media(app: Sanic) -> None:
+    first, second = await stored_photo(app), await stored_photo(app)
     form = valid_form(
         service_code="social_aid",
         kelurahan_code="35.71.01.1001",
         **{"attribute[program]": "pkh"},
-        media_url=["https://media.example/a.jpg", "https://media.example/b.jpg"],
+        media_url=[first, second],
     )
     status, body = await post_request(app, form)
     assert status == 201
@@ -72,8 +74,8 @@ async def test_explicit_kelurahan_code_and_attributes_and_media(app: Sanic) -> N
     )
     ticket = response.json[0]
     assert ticket["kelurahan"] == "Bandar Lor"
-    assert ticket["media_url"] == "https://media.example/a.jpg"
-    assert ticket["media_urls"] == ["https://media.example/a.jpg", "https://media.example/b.jpg"]
+    assert ticket["media_url"] == first
+    assert ticket["media_urls"] == [first, second]
     assert ticket["agency_code"] == "dinsos"
 
 
@@ -137,7 +139,11 @@ async def test_api_key_is_required(app: Sanic, database_url: str, overrides, pro
             "attribute[program] must be one of "
             "['pkh', 'bpnt', 'blt', 'dtks', 'kis_pbi', 'lainnya']",
         ),
-        ({"media_url": "ftp://x/y.jpg"}, "media_url 'ftp://x/y.jpg' must be an http(s) URL"),
+        (
+            {"media_url": "https://attacker.example/media/" + "ab" * 16},
+            "media_url 'https://attacker.example/media/abababababababababababababababab' "
+            "must be a photo stored here (http://localhost:8000/media/<id>)",
+        ),
         (
             {"channel": "pigeon"},
             "channel must be one of ['open311', 'other', 'phone', 'web', 'whatsapp']",
@@ -234,3 +240,11 @@ async def test_requests_without_an_account_are_limited_by_the_client_address(
     status, _ = await post_request(app, valid_form(description="jalan rusak lagi"))
     assert status == 429
     assert count_rows(database_url)[0] == 5
+
+
+async def test_a_photo_url_that_was_never_stored_is_refused(app: Sanic, database_url: str) -> None:
+    unknown = "http://localhost:8000/media/" + "0" * 32
+    status, body = await post_request(app, valid_form(media_url=unknown))
+    assert status == 400
+    assert body[0]["description"] == f"media_url {unknown!r} is not a stored photo"
+    assert count_rows(database_url) == (0, 0)
