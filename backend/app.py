@@ -9,7 +9,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy import text
 
-from backend import media, notify, open311, outbound, staff, widget
+from backend import limits, media, notify, open311, openapi, outbound, staff, widget
 from backend.context import AppContext, context
 from backend.errors import install_error_handlers
 from backend.settings import BackendSettings
@@ -23,6 +23,8 @@ from lapor.wilayah import load_wilayah
 
 logger = logging.getLogger(__name__)
 
+PRUNE_EVERY = 600.0  # seconds between deletions of rate counters of past windows
+
 
 def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     # Read the data files now, so a broken services.yml stops start-up with
@@ -33,10 +35,13 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     app.config.FALLBACK_ERROR_FORMAT = "json"
     # Photos up to their limit, with room for the form around them.
     app.config.REQUEST_MAX_SIZE = settings.max_photo_bytes + 3 * MiB
+    # The client's address (rate limits) comes from trusted proxies only.
+    app.config.PROXIES_COUNT = settings.proxies_count
     app.blueprint(open311.bp)
     app.blueprint(staff.bp)
     app.blueprint(media.bp)
     app.blueprint(widget.bp)
+    app.blueprint(openapi.bp)
     widget.install_cors(app, settings.widget_origins)
     app.add_route(health, "/health", methods=["GET"])
     install_error_handlers(app)
@@ -53,13 +58,14 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
         )
 
     @app.after_server_start
-    async def _start_notifier(app: Sanic, _loop: object) -> None:
+    async def _start_background(app: Sanic, _loop: object) -> None:
+        engine = app.ctx.backend.engine
+        app.add_task(repeat(lambda: limits.prune(engine), PRUNE_EVERY, "old rate counters"))
         out = outbound.build(settings, app.ctx.backend.cipher)
         if not out.channels:
             # Nothing can be sent yet: notices wait, pending, for a channel to be configured.
             logger.info("no channel to reach citizens is configured: status notices stay queued")
             return
-        engine = app.ctx.backend.engine
         app.add_task(repeat(lambda: notify.flush(engine, out), settings.notify_interval, "notices"))
 
     @app.after_server_stop

@@ -12,6 +12,11 @@ through one structlog `ProcessorFormatter` to stderr as one line:
 message (structlog's keys, `extra=` of a stdlib call such as Sanic's access
 log) are rendered as key=value pairs.
 
+Phone numbers and NIKs are masked in every line, the traceback included
+(lapor.privacy.mask_text): wherever a number comes from (a Twilio error that
+quotes the `To` number, a citizen's message in a debug line, a URL in the
+access log), the line that leaves the process carries its first digits only.
+
 Sanic 21.12 configures logging itself whenever an app is created, from
 `sanic.log.LOGGING_CONFIG_DEFAULTS`: its own handlers on `sanic.root`,
 `sanic.error` and `sanic.access`, which also propagate to the root logger, so
@@ -43,6 +48,7 @@ import structlog
 from structlog.typing import EventDict, WrappedLogger
 
 from lapor.paths import REPO_ROOT
+from lapor.privacy import mask_text
 
 # Top-level packages whose warnings are ours to see (and scripts run as __main__).
 OUR_PACKAGES = ("lapor", "backend", "bot", "actions", "tests")
@@ -254,7 +260,18 @@ class LineRenderer:
         line = f"{when}.{int(record.msecs):03d} {record.levelname:<7} {self.process} {record.name}:"
         pairs = " ".join(f"{key}={_value(value)}" for key, value in event_dict.items())
         line = " ".join(part for part in (line, message, pairs) if part)
-        return "\n".join([line, *trailer])
+        # The whole rendered text, so no field, argument or traceback escapes.
+        return mask_numbers("\n".join([line, *trailer]))
+
+
+def mask_numbers(text: str) -> str:
+    """Phone numbers and NIKs in a log line, masked as in public views; the rest as it was."""
+    return mask_text(text)
+
+
+def carries_numbers(text: str) -> bool:
+    """Whether text shows a phone number or NIK unmasked (what no log line may)."""
+    return mask_numbers(text) != text
 
 
 def _value(value: Any) -> str:

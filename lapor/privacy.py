@@ -9,7 +9,9 @@ _DIGITS = re.compile(r"\d")
 _SEP = r"[ \u00a0.\-]"
 # Indonesian mobile numbers: 08xx, 628xx or +62 8xx, 10 to 14 digits in all. The
 # look-arounds keep a match from starting or ending inside a longer run of digits.
-_MOBILE = re.compile(rf"(?<![\d+])(?:\+62|62|0){_SEP}?8(?:{_SEP}?\d){{7,11}}(?!{_SEP}?\d)")
+_MOBILE = re.compile(
+    rf"(?<![\d+.])(?:\+62{_SEP}?|62{_SEP}?|0[ \u00a0\-]?)8(?:{_SEP}?\d){{7,11}}(?!\d)"
+)
 # NIK (Nomor Induk Kependudukan): 16 digits, often written in groups.
 _NIK = re.compile(rf"(?<!\d)(?<!\d{_SEP})\d(?:{_SEP}?\d){{15}}(?!{_SEP}?\d)")
 # Digits kept at the start of a masked number: an operator prefix ("0812") or a

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 import uuid
 from pathlib import Path
-from typing import AsyncIterator, Iterator, List
+from typing import AsyncIterator, Iterable, Iterator, List
 
 import psycopg2
 import pytest
@@ -19,6 +20,8 @@ from backend import migrate
 from backend.settings import BackendSettings
 from lapor import http
 from lapor.db import sync_url
+from lapor.logs import carries_numbers
+from tests import servers
 from tests.fake_twilio import FakeTwilio
 from tests.servers import Server
 
@@ -87,7 +90,14 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 def _truncate(url: str) -> None:
     engine = create_sync_engine(sync_url(url), future=True)
     with engine.begin() as conn:
-        for table in ("notifications", "ticket_events", "media", "tickets", "department_keys"):
+        for table in (
+            "notifications",
+            "ticket_events",
+            "media",
+            "tickets",
+            "department_keys",
+            "rate_counters",
+        ):
             conn.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
 
@@ -150,3 +160,59 @@ def fake(twilio: FakeTwilio) -> FakeTwilio:
     """The fake Twilio API with no recorded calls and no planned failures."""
     twilio.reset()
     return twilio
+
+
+# --- No phone number or NIK in any log line of the test run ------------------
+# Every record logged in this process (at the levels the tests enable) and every
+# line of the servers' logs (tests/servers.py SERVER_LOGS) is checked; the run
+# fails at its end, naming the lines, if one shows a number unmasked.
+
+
+class NumberLeaks(logging.Handler):
+    """Keeps each emitted log line that shows a phone number or NIK unmasked."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.NOTSET)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.found: List[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+        except Exception:  # a record that cannot be formatted is logging's to report
+            return
+        if carries_numbers(text):
+            self.found.append(f"{os.environ.get('PYTEST_CURRENT_TEST', '-')}: {text}")
+
+
+def leaked_lines(paths: Iterable[Path]) -> List[str]:
+    """The lines of these log files that show a phone number or NIK unmasked."""
+    found = []
+    for path in dict.fromkeys(paths):  # a server restarted in its directory: once
+        if path.is_file():
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            found += [
+                f"{path}:{n}: {line}" for n, line in enumerate(lines, 1) if carries_numbers(line)
+            ]
+    return found
+
+
+_number_leaks = NumberLeaks()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_numbers_in_logs() -> Iterator[None]:
+    logging.getLogger().addHandler(_number_leaks)
+    yield
+    logging.getLogger().removeHandler(_number_leaks)
+    found = _number_leaks.found + leaked_lines(servers.SERVER_LOGS)
+    if found:
+        shown = "\n".join(line[:500] for line in found[:20])
+        pytest.fail(f"{len(found)} log lines carry a phone number or NIK unmasked:\n{shown}")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # A test that configures logging (dictConfig) replaces the root's handlers.
+    root = logging.getLogger()
+    if _number_leaks not in root.handlers:
+        root.addHandler(_number_leaks)

@@ -110,7 +110,8 @@ def start(
 ) -> Server:
     log = log_dir / f"{name}.log"
     SERVER_LOGS.append(log)
-    handle = log.open("w")
+    # Appended: a server restarted into the same folder keeps its earlier lines.
+    handle = log.open("a")
     process = subprocess.Popen(
         args, cwd=REPO_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT
     )
@@ -198,10 +199,12 @@ def rasa_server(
     env = base_env(
         ACTION_ENDPOINT_URL=f"{action_url}/webhook",
         RASA_PORT=str(port),
-        RASA_TOKEN=token,
-        REST_CHANNEL_TOKEN=REST_TOKEN,
-        ACTION_SERVER_TOKEN=ACTION_TOKEN,
-        **(extra_env or {}),
+        **{
+            "RASA_TOKEN": token,
+            "REST_CHANNEL_TOKEN": REST_TOKEN,
+            "ACTION_SERVER_TOKEN": ACTION_TOKEN,
+            **(extra_env or {}),
+        },
     )
     server = start("rasa", args, port, env, log_dir, "/", timeout=240)
     try:

@@ -21,7 +21,7 @@ from twilio.rest import Client
 from yarl import URL
 
 from lapor import http
-from lapor.privacy import mask_phone
+from lapor.privacy import mask_phone, mask_text
 from lapor.settings import DEFAULT_MAX_PHOTO_BYTES, DEFAULT_TWILIO_API_BASE, WhatsAppSettings
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,10 @@ MEDIA_TIMEOUT = aiohttp.ClientTimeout(total=30)  # per hop
 
 class TwilioError(Exception):
     def __init__(self, status: int, code: Optional[int], message: str) -> None:
-        super().__init__(f"HTTP {status}, Twilio error {code}: {message}")
+        # Twilio quotes the number it refused (21211: "The 'To' number
+        # whatsapp:+62... is not a valid phone number"), and this text goes into
+        # logs and notices' error fields: masked here, wherever it is shown.
+        super().__init__(f"HTTP {status}, Twilio error {code}: {mask_text(message)}")
         self.status = status
         self.code = code
 

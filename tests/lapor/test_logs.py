@@ -6,6 +6,7 @@ logging and warning filters are process-wide, and pytest's own must not mix in.
 
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 from typing import List, Tuple
 
+from lapor.logs import carries_numbers, mask_numbers
+from lapor.privacy import mask_phone
 from tests.servers import REPO_ROOT, base_env, free_port
 
 LINE = re.compile(
@@ -188,3 +191,82 @@ def test_the_rasa_server_logs_in_the_same_format(tmp_path: Path) -> None:
     ]
     assert traceback[0] == "Traceback (most recent call last):"
     assert traceback[-1] == "ZeroDivisionError: division by zero"
+
+
+def test_phone_numbers_and_niks_are_masked_in_every_part_of_a_line(tmp_path: Path) -> None:
+    _, lines = _run(
+        tmp_path,
+        """
+        import logging
+        import structlog
+        from lapor import logs
+
+        logs.configure("probe")
+        log = logging.getLogger("probe.stdlib")
+        log.warning("send to %s failed", "whatsapp:+6281234567890")
+        log.warning("reporter", extra={"phone": "0812-3456-7890", "nik": "3571012345678901"})
+        structlog.get_logger("probe.structlog").warning("reported", phone="+62 812 3456 7890")
+        try:
+            raise ValueError("The 'To' number whatsapp:+6281234567890 is not valid")
+        except ValueError:
+            log.exception("Twilio refused")
+        """,
+    )
+    text = "\\n".join(lines)
+    assert "send to whatsapp:+6281********* failed" in text
+    assert "phone=0812-****-**** nik=3571************" in text
+    assert "phone='+62 81* **** ****'" in text
+    assert "ValueError: The 'To' number whatsapp:+6281********* is not valid" in text
+    for number in ("1234567890", "3456", "012345678901"):
+        assert number not in text
+    assert not any(carries_numbers(line) for line in lines)
+
+
+def test_a_line_with_a_number_is_told_from_a_masked_one() -> None:
+    # The test run's own check (tests/conftest.py) relies on this; the numbers
+    # the tests use must be caught.
+    for line in (
+        "send to whatsapp:+6281234567890 failed",
+        "send to +62 812-3456-7890 failed",
+        "send to 081234567890 failed",
+        "nik=3571012345678901",
+        # Side by side with another number, as in an access line.
+        "GET /open311/v2/requests.json?account_id=081234567890 200",
+    ):
+        assert carries_numbers(line), line
+        assert not carries_numbers(mask_numbers(line)), line
+    for line in (
+        "send to whatsapp:+6281*****7890 failed",
+        "send to whatsapp:+6281********* failed",
+        "KDR-2026-000123 diterima 2026-11-29 07:27:35.123 host=127.0.0.1:54465",
+        "stream 1700000000000-0",
+    ):
+        assert not carries_numbers(line), line
+
+
+def test_the_test_runs_check_catches_an_unmasked_number(tmp_path: Path) -> None:
+    from tests.conftest import NumberLeaks, leaked_lines
+
+    leaks = NumberLeaks()
+    # Not propagated: the run's own check would (rightly) fail on this line.
+    probe = logging.getLogger("tests.number-leak-probe")
+    probe.propagate = False
+    probe.addHandler(leaks)
+    try:
+        probe.warning("send to %s failed", mask_phone("whatsapp:+6281234567890"))
+        probe.warning("send to %s failed", "whatsapp:+6281234567890")
+        try:
+            raise ValueError("nik 3571012345678901")
+        except ValueError:
+            probe.exception("refused")
+    finally:
+        probe.removeHandler(leaks)
+    assert len(leaks.found) == 2
+    assert "send to whatsapp:+6281234567890 failed" in leaks.found[0]
+    assert "ValueError: nik 3571012345678901" in leaks.found[1]
+
+    log = tmp_path / "backend.log"
+    log.write_text("GET /health 200\nGET /open311/v2/requests.json?account_id=081234567890 200\n")
+    assert leaked_lines([log, log, tmp_path / "never-written.log"]) == [
+        f"{log}:2: GET /open311/v2/requests.json?account_id=081234567890 200"
+    ]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from functools import cache
 
 import numpy as np
 import pytest
 from PIL import Image
+from twilio.http.response import Response
 
-from lapor.whatsapp.twilio import MediaRejected, TwilioClient, TwilioError
+from lapor.logs import carries_numbers
+from lapor.whatsapp.twilio import MediaRejected, TwilioClient, TwilioError, TwilioHttp
 from tests.fake_twilio import FakeTwilio, MediaMode
 from tests.servers import free_port
 
@@ -119,3 +122,32 @@ async def test_a_media_url_off_the_api_host_is_refused_without_a_request(
         await client(fake).fetch_media(url)
     assert fake.calls == []
     assert any("media URL refused" in record.getMessage() for record in caplog.records)
+
+
+REFUSED_NUMBER = "whatsapp:+6281234567890"
+
+
+async def test_a_refused_number_is_masked_in_the_error_and_its_log_line(
+    fake: FakeTwilio, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Twilio's answer to an invalid number quotes it (error 21211).
+    refusal = {
+        "code": 21211,
+        "message": f"The 'To' number {REFUSED_NUMBER} is not a valid phone number.",
+        "more_info": "https://www.twilio.com/docs/errors/21211",
+        "status": 400,
+    }
+
+    async def answer(*_: object, **__: object) -> Response:
+        return Response(400, json.dumps(refusal), {})
+
+    monkeypatch.setattr(TwilioHttp, "request", answer)
+    with caplog.at_level(logging.ERROR), pytest.raises(TwilioError) as error:
+        await client(fake).send(REFUSED_NUMBER, body="Laporan Bapak/Ibu sudah diterima.")
+    assert error.value.code == 21211
+    assert "Twilio error 21211" in str(error.value)
+    assert "The 'To' number whatsapp:+6281" in str(error.value)
+    assert "1234567890" not in str(error.value)
+    assert "WhatsApp send to whatsapp:+6281" in caplog.text
+    assert "1234567890" not in caplog.text
+    assert not carries_numbers(caplog.text)
