@@ -27,14 +27,17 @@ def prioritise(
     intent: Dict[str, Any], ranking: List[Dict[str, Any]], threshold: float
 ) -> tuple[Dict[str, Any], List[Dict[str, Any]], bool]:
     """(intent, ranking, changed) with an unsure emergency moved to the top."""
-    if intent.get("name", "").startswith(PREFIX) or intent.get("name") in NEVER_OVERRIDE:
+    # Rasa's classifiers write {"name": None, ...} when they have nothing to go on.
+    name = intent.get("name") or ""
+    if name.startswith(PREFIX) or name in NEVER_OVERRIDE:
         return intent, ranking, False
     emergencies = [r for r in ranking if r["name"].startswith(PREFIX)]
     mass = sum(r["confidence"] for r in emergencies)
     if not emergencies or mass < threshold:
         return intent, ranking, False
     best = max(emergencies, key=lambda r: r["confidence"])
-    chosen = {"name": best["name"], "confidence": mass}
+    # Softmax confidences may sum past 1 in floating point; a confidence may not.
+    chosen = {"name": best["name"], "confidence": min(mass, 1.0)}
     rest = [r for r in ranking if r["name"] != best["name"]]
     return chosen, [chosen, *rest], True
 

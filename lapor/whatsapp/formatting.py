@@ -47,6 +47,10 @@ def _words(sentence: str, limit: int) -> List[str]:
     chunks: List[str] = []
     current = ""
     for word in sentence.split(" "):
+        if len(word) > limit and current:
+            # The words before it go out first, or the text is sent out of order.
+            chunks.append(current)
+            current = ""
         while len(word) > limit:  # one unbroken "word" longer than a message
             chunks.append(word[:limit])
             word = word[limit:]
@@ -70,6 +74,8 @@ def with_numbered_buttons(text: str, buttons: Sequence[Dict[str, str]]) -> str:
 def choose_button(reply: str, buttons: Sequence[Dict[str, str]]) -> Optional[str]:
     """The payload a reply picks: its number ('2', '2.') or the button's title."""
     answer = reply.strip().rstrip(".").lower()
-    if answer.isdigit() and 1 <= int(answer) <= len(buttons):
+    # isdecimal, not isdigit: "²" is a digit int() refuses; and int() refuses
+    # thousands of digits, which no button number has anyway.
+    if answer.isdecimal() and len(answer) <= 3 and 1 <= int(answer) <= len(buttons):
         return buttons[int(answer) - 1]["payload"]
     return next((b["payload"] for b in buttons if b["title"].strip().lower() == answer), None)
