@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend import limits, media, notify, open311, openapi, outbound, staff, widget
 from backend.context import AppContext, context
@@ -60,7 +62,7 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     @app.after_server_start
     async def _start_background(app: Sanic, _loop: object) -> None:
         engine = app.ctx.backend.engine
-        app.add_task(repeat(lambda: limits.prune(engine), PRUNE_EVERY, "old rate counters"))
+        app.add_task(_prune_rate_counters(engine))
         out = outbound.build(settings, app.ctx.backend.cipher)
         if not out.channels:
             # Nothing can be sent yet: notices wait, pending, for a channel to be configured.
@@ -74,6 +76,12 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
         await http.close()
 
     return app
+
+
+async def _prune_rate_counters(engine: AsyncEngine) -> None:
+    # Not at start: nothing is old yet, and short-lived (test) apps never need it.
+    await asyncio.sleep(PRUNE_EVERY)
+    await repeat(lambda: limits.prune(engine), PRUNE_EVERY, "old rate counters")
 
 
 async def health(request: Request) -> HTTPResponse:

@@ -1,32 +1,69 @@
 """Photos attached to reports: stored in the database (every replica sees
-them), served at /media/<id>, uploaded by trusted clients (the chat channels)."""
+them), served at /media/<id>, uploaded by trusted clients (the chat channels)
+and by the widget (backend/widget.py, with its own limits).
+
+Every upload is decoded for real (Pillow) and re-encoded before it is kept:
+a file that only starts like an image (a GIF header followed by HTML, a WAV
+file declared as WebP), a truncated one, or one that would decode to too many
+pixels (a decompression bomb) is refused; what is stored is a fresh JPEG made
+from the decoded pixels, turned upright by its EXIF orientation and then
+stripped of all metadata (EXIF with the GPS position of a phone photo, XMP,
+comments, ICC profiles), its longest side at most PHOTO_MAX_SIDE.
+
+The decoded format decides, not the declared type: the declared
+Content-Type only has to name one of the accepted image types, since
+browsers derive it from the file name and a PNG saved as .jpg is still a
+photo. Formats other than JPEG, PNG, WebP and GIF are never parsed at all.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import io
 import secrets
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 
+from PIL import Image, ImageOps
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json, raw
 from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backend.context import context
+from backend.context import AppContext, context
 from backend.errors import Open311Error
 from backend.tables import media
 from lapor.settings import MiB
 from lapor.timeutil import utcnow
 
-ALLOWED_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
-# The first bytes of each allowed format: the declared type must be true.
-SIGNATURES = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/gif": (b"GIF87a", b"GIF89a"),
-    "image/webp": (b"RIFF",),
-}
+ACCEPTED_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif"}
+# The Pillow decoders an upload may reach: nothing else is even tried.
+DECODERS = ("JPEG", "PNG", "WEBP", "GIF")
+STORED_TYPE = "image/jpeg"
+JPEG_QUALITY = 85
+# Decoding is CPU and memory heavy: at most this many at once per process,
+# the rest wait their turn (the event loop stays free meanwhile).
+_DECODING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photo-decode")
 
 bp = Blueprint("media")
+
+
+@dataclass(frozen=True)
+class Photo:
+    """A re-encoded upload, ready to store."""
+
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+class NotAnImage(Exception):
+    """The body is not a usable image; the message is the API's description."""
 
 
 @bp.post("/api/v1/media")
@@ -40,34 +77,122 @@ async def upload(request: Request) -> HTTPResponse:
 
 
 async def store(request: Request) -> HTTPResponse:
-    """Checks the image in the request body and keeps it; answers its URL."""
+    """Checks and re-encodes the image in the request body, keeps it, answers its URL."""
     ctx = context(request)
+    photo = await photo_from(request)
+    async with ctx.engine.begin() as conn:
+        media_id = await insert_photo(conn, photo)
+    return created(ctx, media_id)
+
+
+async def photo_from(request: Request) -> Photo:
+    """The request body's image, decoded and re-encoded; Open311Error if it is none."""
+    settings = context(request).settings
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     data = request.body or b""
-    if content_type not in ALLOWED_TYPES:
+    if content_type not in ACCEPTED_TYPES:
         raise Open311Error.one(
-            400, f"only images are accepted ({', '.join(sorted(ALLOWED_TYPES))})"
+            400, f"only images are accepted ({', '.join(sorted(ACCEPTED_TYPES))})"
         )
     if not data:
         raise Open311Error.one(400, "the request body (the image) is empty")
-    limit = ctx.settings.max_photo_bytes
+    limit = settings.max_photo_bytes
     if len(data) > limit:
-        raise Open311Error.one(400, f"image is larger than {limit / MiB:g} MB")
-    if not data.startswith(SIGNATURES[content_type]):
-        raise Open311Error.one(400, f"the body is not a {content_type} image")
+        raise Open311Error.one(413, f"image is larger than {limit / MiB:g} MB")
+    work = partial(reencode, data, settings.max_photo_pixels, settings.photo_max_side)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_DECODING, work)
+    except NotAnImage as exc:
+        raise Open311Error.one(400, str(exc)) from None
+
+
+async def insert_photo(conn: AsyncConnection, photo: Photo) -> str:
+    """Stores the photo in the caller's transaction; returns its id."""
     media_id = secrets.token_hex(16)
-    async with ctx.engine.begin() as conn:
-        await conn.execute(
-            insert(media).values(
-                id=media_id,
-                content_type=content_type,
-                data=data,
-                size=len(data),
-                created_at=utcnow(),
-            )
+    await conn.execute(
+        insert(media).values(
+            id=media_id,
+            content_type=photo.content_type,
+            data=photo.data,
+            size=len(photo.data),
+            created_at=utcnow(),
         )
+    )
+    return media_id
+
+
+def created(ctx: AppContext, media_id: str) -> HTTPResponse:
     url = f"{ctx.settings.public_url}/media/{media_id}"
     return json({"id": media_id, "url": url}, status=201)
+
+
+# ---- decoding and re-encoding (in a worker thread) ------------------------------
+
+
+def reencode(data: bytes, max_pixels: int, max_side: int) -> Photo:
+    """Decodes `data` as a JPEG, PNG, WebP or GIF image and makes a clean JPEG of it.
+
+    Raises NotAnImage for anything that does not decode completely, or that
+    would decode to more than `max_pixels`.
+    """
+    image = _decode(data, max_pixels, max_side)
+    try:
+        image = _upright(image)
+        image = _flattened(image)
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        # Nothing of the upload's metadata may reach the new file: Pillow's JPEG
+        # writer takes a comment from `info` even when not asked to.
+        image.info = {}
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=JPEG_QUALITY)
+    except Exception as exc:  # an odd mode or a decoder quirk: still not usable
+        raise NotAnImage(f"the image cannot be processed ({type(exc).__name__})") from exc
+    return Photo(out.getvalue(), STORED_TYPE, image.width, image.height)
+
+
+def _decode(data: bytes, max_pixels: int, max_side: int) -> Image.Image:
+    unreadable = "the body is not a readable JPEG, PNG, WebP or GIF image"
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns below twice its own limit: ours below is the one that holds.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=DECODERS)
+            if image.format == "JPEG":
+                # The JPEG decoder can scale by 1/2 to 1/8 while decoding: a
+                # 50-megapixel phone photo costs a quarter of the memory and time.
+                image.draft(None, (max_side, max_side))
+            if image.width * image.height > max_pixels:
+                raise NotAnImage(
+                    f"image has {image.width}x{image.height} pixels, "
+                    f"more than {max_pixels / 1e6:g} megapixels"
+                )
+            image.load()  # the whole image: a truncated or bogus body fails here
+    except NotAnImage:
+        raise
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError...
+        raise NotAnImage(unreadable) from exc
+    return image
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Applies the EXIF orientation (the metadata that says so is dropped later)."""
+    try:
+        return ImageOps.exif_transpose(image) or image
+    except Exception:  # a damaged EXIF block: the pixels are still a photo
+        return image
+
+
+def _flattened(image: Image.Image) -> Image.Image:
+    """RGB pixels; transparency becomes white (JPEG has none)."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, "white")
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    if image.mode.startswith("I;16") or image.mode == "I":
+        # 16-bit greyscale PNGs: Pillow would clip them to white, scale them to 8 bits.
+        image = image.convert("I").point(lambda v: v / 256).convert("L")
+    return image.convert("RGB")
 
 
 @bp.get("/media/<media_id>")

@@ -8,6 +8,9 @@ so it reaches the citizen from any process, whichever Rasa replica holds
 their socket (bot/channels/webchat.py). A citizen who is not connected
 misses nothing: the widget fetches what it has not shown when it opens
 (backend/widget.py), proving its session with a token only the backend issues.
+The same token is what the Rasa channel asks of a socket before it joins a
+session's room, so a client that merely learned a conversation id can
+neither read nor write in it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import logging
 import re
 import time
 import uuid
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import redis.asyncio as redis
 import socketio
@@ -34,6 +37,10 @@ STREAM_PREFIX = "lapor:webchat:"
 KEEP_MESSAGES = 500  # per conversation, trimmed approximately (cheap for Redis)
 KEEP_SECONDS = 30 * 24 * 3600  # a conversation nobody writes to for 30 days is dropped
 READ_LIMIT = 100
+# A session id is what new_session() makes (32 characters); older ids and
+# tests' are longer but never past this.
+MAX_SESSION_LENGTH = 128
+MAX_TOKEN_LENGTH = 64  # a hex SHA-256
 _STREAM_ID = re.compile(r"^\d{1,20}(-\d{1,20})?$")
 
 
@@ -140,8 +147,15 @@ class WebChatChannel:
 
 
 def new_session() -> str:
-    """A fresh conversation id for a widget (unguessable)."""
+    """A fresh conversation id for a widget (unguessable: 122 random bits)."""
     return uuid.uuid4().hex
+
+
+def issue_session(key: bytes) -> Tuple[str, str]:
+    """A fresh conversation id and the token that proves it (nothing is stored:
+    the token is all the proof, for the backend and the bot alike)."""
+    session = new_session()
+    return session, session_token(key, session)
 
 
 def session_key(contact_key: bytes) -> bytes:
@@ -154,6 +168,13 @@ def session_token(key: bytes, session: str) -> str:
     return hmac.new(key, session.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def valid_token(key: bytes, session: str, token: str) -> bool:
-    # As bytes: compare_digest refuses non-ASCII text, and a token is the client's input.
+def valid_token(key: bytes, session: object, token: object) -> bool:
+    """Whether `token` proves `session`. Both are the client's input, as it sent
+    them (a header, a socket.io event's JSON): anything but two non-empty
+    strings of sane length is no proof, never an error."""
+    if not isinstance(session, str) or not isinstance(token, str):
+        return False
+    if not session or len(session) > MAX_SESSION_LENGTH or len(token) > MAX_TOKEN_LENGTH:
+        return False
+    # As bytes: compare_digest refuses non-ASCII text.
     return hmac.compare_digest(session_token(key, session).encode(), token.encode("utf-8"))

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import itertools
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Literal, Optional, Tuple
 
 from aiohttp import web
+from PIL import Image
 
 from lapor.whatsapp.twilio import TwilioConfig
 from tests.servers import free_port
@@ -23,7 +25,16 @@ from tests.servers import free_port
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token"
 WHATSAPP_FROM = "whatsapp:+14155238886"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x10JFIF" + b"\x00" * 256
+
+
+def _jpeg() -> bytes:
+    """A real (tiny) JPEG: the backend decodes and re-encodes every photo it keeps."""
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (120, 90, 60)).save(out, "JPEG")
+    return out.getvalue()
+
+
+JPEG = _jpeg()
 
 # How a media body is sent: "fast" in one piece with a Content-Length (the
 # default), "length" in pieces with a Content-Length, "chunked" in pieces
@@ -39,6 +50,7 @@ class Call:
     path: str
     form: Dict[str, str]
     authorization: Optional[str]
+    status: int = 200  # what the fake answered (a message send: 201 when accepted)
 
 
 @dataclass
@@ -47,6 +59,8 @@ class FakeTwilio:
     calls: List[Call] = field(default_factory=list)
     # Status codes to answer the next message sends with (then 201 again).
     failures: List[Tuple[int, int]] = field(default_factory=list)  # (HTTP status, Twilio code)
+    # Seconds sent as Retry-After with every planned 429 (None: no header).
+    retry_after: Optional[int] = None
     media: Dict[str, Tuple[bytes, str]] = field(default_factory=dict)
     media_modes: Dict[str, MediaMode] = field(default_factory=dict)
     # Media names answered with a redirect (this status) to cdn_url(name).
@@ -68,6 +82,7 @@ class FakeTwilio:
         """Forgets the calls and every planned answer (between tests)."""
         self.calls.clear()
         self.failures.clear()
+        self.retry_after = None
         self.media.clear()
         self.media_modes.clear()
         self.redirects.clear()
@@ -75,18 +90,37 @@ class FakeTwilio:
     def messages(self) -> List[Dict[str, str]]:
         return [c.form for c in self.calls if c.path.endswith("/Messages.json")]
 
+    def delivered(self) -> List[Dict[str, str]]:
+        """The message sends the fake accepted (failed attempts left out)."""
+        return [c.form for c in self.calls if c.path.endswith("/Messages.json") and c.status == 201]
+
+    def storm(self, count: int, status: int = 500, retry_after: Optional[int] = None) -> None:
+        """Answers the next `count` message sends with `status` (500 or 429), as
+        Twilio does in an outage or when throttling; 429s carry Retry-After."""
+        self.failures.extend([(status, 20429 if status == 429 else 20500)] * count)
+        if retry_after is not None:
+            self.retry_after = retry_after
+
     def expected_auth(self) -> str:
         token = base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
         return f"Basic {token}"
 
     async def _send(self, request: web.Request) -> web.Response:
         form = {k: str(v) for k, v in (await request.post()).items()}
-        self.calls.append(Call("POST", request.path, form, request.headers.get("Authorization")))
+        call = Call("POST", request.path, form, request.headers.get("Authorization"))
+        self.calls.append(call)
         if request.headers.get("Authorization") != self.expected_auth():
+            call.status = 401
             return web.json_response({"code": 20003, "message": "Authenticate"}, status=401)
         if self.failures:
-            status, code = self.failures.pop(0)
-            return web.json_response({"code": code, "message": "fake failure"}, status=status)
+            call.status, code = self.failures.pop(0)
+            headers = {}
+            if call.status == 429 and self.retry_after is not None:
+                headers["Retry-After"] = str(self.retry_after)
+            return web.json_response(
+                {"code": code, "message": "fake failure"}, status=call.status, headers=headers
+            )
+        call.status = 201
         sid = f"SM{next(self._sids):032d}"
         return web.json_response({"sid": sid, "status": "queued"}, status=201)
 

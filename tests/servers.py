@@ -136,7 +136,12 @@ def start_backend(
         OPEN311_API_KEY=api_key,
         BACKEND_PORT=str(port),
         BACKEND_HOST="127.0.0.1",
-        **(extra_env or {}),
+        **{
+            # Photo links then start with the URL the other servers are given
+            # (BACKEND_URL), the only one they accept (lapor/mediaurls.py).
+            "BACKEND_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            **(extra_env or {}),
+        },
     )
     return start("backend", [PYTHON, "-m", "backend", "serve"], port, env, log_dir, "/health")
 

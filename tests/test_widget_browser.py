@@ -19,8 +19,8 @@ from sqlalchemy import create_engine, select
 from backend.tables import notifications, tickets
 from lapor.db import sync_url
 from tests import servers
+from tests.backend.test_media import assert_clean_jpeg, phone_photo
 from tests.conftest import _create_postgres_database, _drop_postgres_database
-from tests.fake_twilio import JPEG
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
@@ -47,6 +47,8 @@ def site(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict
     }
     try:
         with servers.backend(database_url, logs, extra_env=backend_env) as backend:
+            # The demo page (on the backend) embeds the widget, which talks to Rasa.
+            sites = {"WIDGET_ALLOWED_ORIGINS": backend.url}
             env = servers.actions_env(backend.url, logs)
             with (
                 servers.action_server(env, logs) as actions,
@@ -56,7 +58,7 @@ def site(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict
                     logs,
                     token=RASA_TOKEN,
                     port=rasa_port,
-                    extra_env={"REDIS_URL": REDIS},
+                    extra_env={"REDIS_URL": REDIS, "BACKEND_URL": backend.url, **sites},
                 ),
             ):
                 yield {
@@ -125,7 +127,7 @@ def test_a_complaint_through_the_widget_with_photo_location_and_reload(
     shot(page, "4-after-reload")
 
     photo = tmp_path / "lampu.jpg"
-    photo.write_bytes(JPEG)
+    photo.write_bytes(phone_photo())  # with the EXIF of a phone: where it was taken
     page.locator(".lw-form input[type=file]").set_input_files(str(photo))
     bot_says(page, "Apakah sudah benar?")
     page.get_by_role("button", name="Kirim lokasi saya").click()
@@ -143,6 +145,10 @@ def test_a_complaint_through_the_widget_with_photo_location_and_reload(
     assert row.channel == "web" and row.service_code == "street_light"
     assert (row.lat, row.long, row.kelurahan_code) == (-7.816731, 112.012012, "35.71.02.1009")
     assert len(row.media_urls) == 1 and "/media/" in row.media_urls[0]
+    # The photo the city keeps is a clean JPEG: no EXIF, no GPS position.
+    media_id = row.media_urls[0].rsplit("/", 1)[1]
+    with urllib.request.urlopen(f"{site['url']}/media/{media_id}", timeout=30) as stored:
+        assert_clean_jpeg(stored.read())
     context.close()
 
 
@@ -282,4 +288,73 @@ def test_a_web_reporter_hears_of_status_changes_live_and_after_coming_back(
     page.keyboard.press("Escape")
     expect(launcher).to_have_attribute("aria-label", "Buka chat Lapor Mbak Wali")
     expect(page.locator(".lw-badge")).to_be_hidden()
+    context.close()
+
+
+SESSIONS = "**/api/v1/widget/sessions"
+
+
+def test_without_a_session_from_the_backend_the_widget_apologises_and_retries(
+    site: Dict[str, str], browser: Browser
+) -> None:
+    context = browser.new_context(viewport={"width": 1100, "height": 760})
+    page = context.new_page()
+    # The backend cannot issue sessions (down, or this address made too many).
+    page.route(
+        SESSIONS,
+        lambda route: route.fulfill(
+            status=503,
+            content_type="application/json",
+            body=json.dumps([{"code": 503, "description": "unavailable"}]),
+        ),
+    )
+    page.goto(site["url"])
+    page.get_by_test_id("lw-open").click()
+    notice = page.get_by_test_id("lw-unavailable")
+    expect(notice).to_be_visible(timeout=30000)
+    expect(notice).to_contain_text("Mohon maaf")
+    expect(notice).to_contain_text("Bapak/Ibu")
+    expect(page.locator(".lw-state")).to_have_attribute("data-state", "error")
+    # No chatting without a session, and no session made up in the browser.
+    expect(page.get_by_label("Tulis pesan...")).to_be_disabled()
+    expect(page.get_by_role("button", name="Kirim foto")).to_be_disabled()
+    assert page.evaluate("localStorage.getItem('lapor-widget:session')") in (None, "null")
+    shot(page, "12-unavailable")
+
+    page.unroute(SESSIONS)  # the backend is back
+    page.get_by_role("button", name="Coba lagi").click()
+    expect(page.locator(".lw-state")).to_have_attribute("data-state", "online", timeout=30000)
+    expect(notice).to_be_hidden()
+    session = page.evaluate("JSON.parse(localStorage.getItem('lapor-widget:session'))")
+    token = page.evaluate("JSON.parse(localStorage.getItem('lapor-widget:token'))")
+    assert re.fullmatch(r"[0-9a-f]{32}", session) and re.fullmatch(r"[0-9a-f]{64}", token)
+    page.get_by_label("Tulis pesan...").fill("halo min")
+    page.keyboard.press("Enter")
+    bot_says(page, "Selamat datang")
+    shot(page, "13-after-retry")
+    context.close()
+
+
+def test_a_known_session_id_without_its_token_gets_a_conversation_of_its_own(
+    site: Dict[str, str], browser: Browser
+) -> None:
+    request = urllib.request.Request(f"{site['url']}/api/v1/widget/sessions", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        victim = json.loads(response.read())["session"]
+    context = browser.new_context()
+    # Someone who learned the victim's id plants it in their own widget.
+    planted = {"session": victim, "token": "0" * 64}
+    context.add_init_script(
+        "".join(
+            f"localStorage.setItem('lapor-widget:{k}', {json.dumps(json.dumps(v))});"
+            for k, v in planted.items()
+        )
+    )
+    page = context.new_page()
+    open_widget(page, site["url"])  # refused by the Rasa channel, then a new session
+    session = page.evaluate("JSON.parse(localStorage.getItem('lapor-widget:session'))")
+    assert session != victim and re.fullmatch(r"[0-9a-f]{32}", session)
+    page.get_by_label("Tulis pesan...").fill("halo min")
+    page.keyboard.press("Enter")
+    bot_says(page, "Selamat datang")
     context.close()

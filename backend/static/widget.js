@@ -8,7 +8,12 @@
  * Talks to the Rasa server's socket.io channel. The conversation id (issued
  * by the backend with a token that proves it) and the transcript live in
  * localStorage, so a reload or another page of the same site continues the
- * same conversation. Messages typed while offline wait in a queue (shown as
+ * same conversation. The widget never makes a conversation id itself: the
+ * socket joins a conversation only with its token (`session_request`), and
+ * photo uploads carry both (X-Widget-Session, X-Widget-Token). When the
+ * backend cannot issue one, the widget says so politely and offers to retry
+ * instead of chatting; a token the backend refuses (403) is replaced by a
+ * new session. Messages typed while offline wait in a queue (shown as
  * "menunggu koneksi") and are sent when the connection is back; nothing is
  * dropped silently.
  *
@@ -47,14 +52,28 @@
     queued: "menunggu koneksi",
     failed: "gagal dikirim",
     photoTooBig: "Foto terlalu besar (maksimal 5 MB).",
-    photoType: "Yang dapat dikirim hanya foto (JPG, PNG, WEBP).",
+    photoType: "Maaf, yang dapat dikirim hanya foto (JPG, PNG, WEBP).",
+    photoUnreadable: "Maaf, foto tersebut tidak dapat dibaca. Silakan kirim foto JPG, PNG, atau WEBP yang lain.",
+    photoLimit: "Maaf, Bapak/Ibu sudah mengirim banyak foto. Silakan coba lagi nanti.",
     photoFailed: "Foto gagal diunggah. Silakan coba lagi.",
+    unavailable: "Mohon maaf, percakapan belum dapat dimulai karena layanan sedang sibuk atau terganggu. " +
+      "Silakan coba lagi beberapa saat lagi, Bapak/Ibu. Dalam keadaan darurat, telepon 112.",
+    unavailableState: "Layanan chat belum dapat dihubungi",
+    retry: "Coba lagi",
     noGeo: "Peramban tidak dapat mengambil lokasi. Silakan ketik alamatnya.",
     emergency: "Darurat? Telepon 112",
     welcome: "Halo! Ceritakan aduan Bapak/Ibu, atau ketik \"menu\".",
     unread: " pesan baru",
   };
   var PAGE = 100; // the backend's most messages per fetch: a full page means there may be more
+  var RETRY_MS = 15000; // asking the backend for a session again, on its own
+
+  // A local id for a shown message (never a conversation id: those come from the backend).
+  function uid() {
+    var bytes = new Uint8Array(8);
+    window.crypto.getRandomValues(bytes); // available on plain-HTTP pages too
+    return "m" + Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
 
   function load(name, fallback) {
     try { return JSON.parse(localStorage.getItem(KEY + name)) || fallback; } catch (e) { return fallback; }
@@ -98,7 +117,10 @@
     ".lw-head .lw-bar{flex-basis:100%;display:flex;justify-content:space-between;align-items:center}" +
     ".lw-head button{background:transparent;border:1px solid rgba(255,255,255,.7);color:#fff;border-radius:6px;padding:4px 8px;cursor:pointer;font-size:13px}" +
     ".lw-state{font-size:12px;padding:4px 12px;background:#f2f4f7;color:#475467}" +
-    ".lw-state[data-state=offline],.lw-state[data-state=reconnecting]{background:#fef3f2;color:#b42318}" +
+    ".lw-state[data-state=offline],.lw-state[data-state=reconnecting],.lw-state[data-state=error]{background:#fef3f2;color:#b42318}" +
+    ".lw-alert{padding:10px 12px;background:#fef3f2;color:#7a271a;border-bottom:1px solid #fecdca;font-size:14px}" +
+    ".lw-alert p{margin:0 0 8px}" +
+    ".lw-alert button{border:0;border-radius:8px;padding:6px 12px;cursor:pointer;color:#fff;font-size:14px}" +
     ".lw-log{flex:1;overflow-y:auto;padding:10px;display:flex;flex-direction:column;gap:6px;background:#f9fafb}" +
     ".lw-msg{max-width:85%;padding:8px 11px;border-radius:12px;white-space:pre-wrap;word-wrap:break-word}" +
     ".lw-user{align-self:flex-end;color:#fff}" +
@@ -113,6 +135,7 @@
     ".lw-form input[type=text]{flex:1;min-width:0;font-size:16px;padding:8px;border:1px solid #98a2b3;border-radius:8px}" +
     ".lw-form button{border:0;border-radius:8px;padding:8px 10px;cursor:pointer;font-size:15px;background:#eaecf0}" +
     ".lw-form .lw-send{color:#fff}" +
+    ".lw-form [disabled]{opacity:.5;cursor:not-allowed}" +
     ".lw-panel :focus-visible{outline:3px solid #2e90fa;outline-offset:1px}" +
     "@media (max-width:600px){.lw-panel{right:0;bottom:0;width:100vw;max-width:100vw;height:100%;max-height:100%;border-radius:0}}";
   var style = document.createElement("style");
@@ -145,6 +168,11 @@
   bar.append(call, fresh);
   head.append(title, closer, bar);
   var status = el("div", { "class": "lw-state", role: "status", "aria-live": "polite", "data-state": "connecting" }, TEXT.connecting);
+  // Shown when the backend cannot issue a session: why, and a way to retry.
+  var alertBox = el("div", { "class": "lw-alert", role: "alert", hidden: "", "data-testid": "lw-unavailable" });
+  var retry = el("button", { type: "button" }, TEXT.retry);
+  retry.style.background = config.color;
+  alertBox.append(el("p", {}, TEXT.unavailable), retry);
   var log = el("div", { "class": "lw-log", role: "log", "aria-live": "polite", "aria-label": "Percakapan", tabindex: "0" });
   var typing = el("div", { "class": "lw-typing", "aria-live": "polite" });
   var form = el("form", { "class": "lw-form" });
@@ -155,7 +183,7 @@
   var send = el("button", { type: "submit", "class": "lw-send" }, TEXT.send);
   send.style.background = config.color;
   form.append(photo, file, where, input, send);
-  panel.append(head, status, log, typing, form);
+  panel.append(head, status, alertBox, log, typing, form);
 
   // ---- rendering -----------------------------------------------------------
   function render(item) {
@@ -236,11 +264,20 @@
     setState("connecting", TEXT.connecting);
     socket.on("connect", requestSession);
     socket.on("session_confirm", function () {
+      setUnavailable(false);
       setState("online", TEXT.online);
       flush();
       fetchUnseen(); // on every (re)connection: what came while away
     });
-    socket.on("disconnect", function () { setState("offline", TEXT.offline); });
+    // The Rasa channel did not take the session: its token is no longer good (a new
+    // session, unless the backend has just issued this one: then the servers disagree
+    // and asking again would not help), or a message came before it was proven.
+    socket.on("session_refused", function (why) {
+      if (why && why.reason === "no_session") return requestSession();
+      if (issuedNow) setUnavailable(true);
+      else renewSession();
+    });
+    socket.on("disconnect", function () { if (alertBox.hidden) setState("offline", TEXT.offline); });
     socket.io.on("reconnect_attempt", function () { setState("reconnecting", TEXT.reconnecting); });
     socket.on("connect_error", function () { setState("offline", TEXT.offline); });
     socket.on("bot_uttered", function (reply) {
@@ -277,7 +314,10 @@
     var url = config.backend + "/api/v1/widget/messages?session=" + encodeURIComponent(state.session) +
       "&after=" + encodeURIComponent(state.last);
     fetch(url, { headers: { "X-Widget-Token": state.token } })
-      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (r) {
+        if (r.status === 403) renewSession();
+        return r.ok ? r.json() : Promise.reject(r.status);
+      })
       .then(function (messages) {
         messages.forEach(showBot);
         if (messages.length >= PAGE) fetchAgain = true;
@@ -305,7 +345,7 @@
 
   // Every outgoing message goes through here: shown at once, sent now or queued.
   function say(message, shown, metadata) {
-    var id = "m" + Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+    var id = uid();
     var entry = { id: id, message: message, metadata: metadata || {} };
     remember({ who: "user", text: shown || message, id: id, status: online() ? "" : TEXT.queued });
     if (online()) transmit(entry);
@@ -327,10 +367,22 @@
     if (!chosen) return;
     if (["image/jpeg", "image/png", "image/webp"].indexOf(chosen.type) < 0) return remember({ who: "bot", text: TEXT.photoType });
     if (chosen.size > 5 * 1024 * 1024) return remember({ who: "bot", text: TEXT.photoTooBig });
-    fetch(config.backend + "/api/v1/widget/media", { method: "POST", headers: { "Content-Type": chosen.type }, body: chosen })
+    session()
+      .then(function () {
+        return fetch(config.backend + "/api/v1/widget/media", {
+          method: "POST",
+          headers: { "Content-Type": chosen.type, "X-Widget-Session": state.session, "X-Widget-Token": state.token },
+          body: chosen,
+        });
+      })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      // The photo travels in the metadata: the bot checks the URL is the backend's own.
       .then(function (body) { say("/share_photo", "📷 foto terkirim", { media_urls: [body.url] }); })
-      .catch(function () { remember({ who: "bot", text: TEXT.photoFailed }); });
+      .catch(function (status) {
+        if (status === 403) renewSession();
+        var why = { 400: TEXT.photoUnreadable, 413: TEXT.photoTooBig, 429: TEXT.photoLimit }[status];
+        remember({ who: "bot", text: why || TEXT.photoFailed });
+      });
   });
   where.addEventListener("click", function () {
     if (!navigator.geolocation) return remember({ who: "bot", text: TEXT.noGeo });
@@ -371,6 +423,7 @@
   // A conversation id and its token from the backend, asked for once at a time;
   // kept until "Percakapan baru".
   var issuing = null;
+  var issuedNow = false; // the session was issued during this page's life
   function session() {
     if (state.session && state.token) return Promise.resolve(state.session);
     if (!issuing) {
@@ -379,6 +432,7 @@
         .then(function (issued) {
           state.session = issued.session;
           state.token = issued.token;
+          issuedNow = true;
           save("session", state.session); save("token", state.token);
           return state.session;
         });
@@ -386,14 +440,38 @@
     }
     return issuing;
   }
-  // On every connection: join the conversation's room (Rasa answers session_confirm).
+  // On every connection: join the conversation's room with the session's token
+  // (Rasa answers session_confirm). No session from the backend: no chat, but a
+  // polite notice and a retry (by hand, or on its own a little later).
+  var retryTimer = null;
   function requestSession() {
+    clearTimeout(retryTimer);
     session().then(function (id) {
-      if (socket.connected) socket.emit("session_request", { session_id: id });
+      setUnavailable(false);
+      if (socket.connected) socket.emit("session_request", { session_id: id, token: state.token });
     }, function () {
-      setState("offline", TEXT.offline);
-      setTimeout(function () { if (socket.connected) requestSession(); }, 5000);
+      setUnavailable(true);
+      retryTimer = setTimeout(function () { if (socket.connected) requestSession(); }, RETRY_MS);
     });
+  }
+  function setUnavailable(on) {
+    alertBox.hidden = !on;
+    [input, send, photo, where].forEach(function (node) { node.disabled = on; });
+    if (on) setState("error", TEXT.unavailableState);
+    else if (status.getAttribute("data-state") === "error") setState("connecting", TEXT.connecting);
+  }
+  retry.addEventListener("click", function () {
+    setState("connecting", TEXT.connecting);
+    if (!socket) { begun = false; begin(); } // the socket.io client did not even load
+    else if (socket.connected) requestSession();
+    else socket.connect(); // connected, it asks for the session again
+  });
+  // The backend no longer accepts this session's token (its key changed): the
+  // conversation goes on in a new session; the transcript stays.
+  function renewSession() {
+    state.session = state.token = null;
+    save("session", null); save("token", null);
+    if (socket) { socket.disconnect(); socket.connect(); }
   }
   // Connects once: at load for a citizen who has a conversation, on first open otherwise
   // (a visitor who never opens the chat costs the servers nothing).
@@ -405,7 +483,8 @@
     var loader = document.createElement("script");
     loader.src = base + "/vendor/socket.io-4.8.1.min.js";
     loader.onload = connect;
-    loader.onerror = function () { setState("offline", TEXT.offline); };
+    // The backend that serves the client is out of reach: the same notice, the same retry.
+    loader.onerror = function () { loader.remove(); setUnavailable(true); };
     document.head.appendChild(loader);
   }
 

@@ -36,7 +36,9 @@ def test_development_defaults() -> None:
     assert (settings.port, settings.workers, settings.max_tickets_per_hour) == (8000, 1, 5)
     assert settings.rasa_public_url == "http://localhost:5005"
     assert settings.public_url == "http://localhost:8000"
-    assert settings.widget_origins == ("*",)
+    # Only the backend's own demo page may embed the widget, and only this machine connects.
+    assert settings.widget_origins == ("http://localhost:8000", "http://127.0.0.1:8000")
+    assert settings.host == "127.0.0.1"
 
 
 def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,6 +23,7 @@ from lapor.webchat import (
     BOT_EVENT,
     KEEP_SECONDS,
     WebChatChannel,
+    issue_session,
     new_session,
     session_key,
     session_token,
@@ -126,6 +127,32 @@ def test_a_token_proves_its_own_session_only() -> None:
     assert not valid_token(key, session, "é" * 64)
 
 
+@pytest.mark.parametrize(
+    ("session", "token"),
+    [
+        (None, None),
+        ("", ""),
+        (123, "x"),
+        (["a"], {"b": 1}),
+        ("s" * 129, "x"),
+        ("abc", "0" * 10_000),
+    ],
+)
+def test_what_a_client_sends_is_no_proof_unless_it_is_a_token_never_an_error(
+    session: object, token: object
+) -> None:
+    # The bot's channel passes socket.io JSON as it came: any type, any length.
+    assert valid_token(session_key(b"the contact key"), session, token) is False
+
+
+def test_an_issued_session_is_fresh_and_proven_by_its_token() -> None:
+    key = session_key(b"the contact key")
+    first, second = issue_session(key), issue_session(key)
+    assert first[0] != second[0] and len(first[0]) == 32
+    assert valid_token(key, *first) and valid_token(key, *second)
+    assert not valid_token(key, first[0], second[1])
+
+
 # ---- live push through the Rasa channel ---------------------------------------
 
 
@@ -173,7 +200,9 @@ async def citizen(url: str, session: str) -> tuple[socketio.AsyncClient, "asynci
     # Long polling: this engineio client's websocket needs a newer aiohttp than Rasa allows
     # (the browser test covers websockets).
     await client.connect(url, transports=["polling"])
-    await client.emit("session_request", {"session_id": session})
+    # With the token the backend would have issued for it (the channel refuses a bare id).
+    token = session_token(session_key(get_settings().contact_key.encode()), session)
+    await client.emit("session_request", {"session_id": session, "token": token})
     await asyncio.wait_for(confirmed.wait(), 10)
     return client, heard
 
@@ -205,7 +234,7 @@ async def test_another_session_does_not_hear_it(channel: WebChatChannel, session
     assert heard.empty()
 
 
-async def test_the_channel_still_runs_rasa_turns_with_session_and_metadata(
+async def test_the_channel_still_runs_rasa_turns_in_the_proven_session(
     session: str,
 ) -> None:
     async with RasaSocket(REDIS) as rasa:
@@ -220,7 +249,9 @@ async def test_the_channel_still_runs_rasa_turns_with_session_and_metadata(
             await client.disconnect()
     assert reply == {"text": "dicatat"}
     [message] = rasa.received
-    assert (message.text, message.sender_id, message.metadata) == ("lampu mati", session, {"a": 1})
+    assert (message.text, message.sender_id) == ("lampu mati", session)
+    # Metadata the channel does not know is not passed on (bot/channels/webchat.py).
+    assert "a" not in (message.metadata or {})
     assert message.input_channel == "socketio"
 
 
