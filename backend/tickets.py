@@ -282,20 +282,7 @@ async def change_status(
     """Move a ticket; `department` None means an administrator (any ticket)."""
     when = now or utcnow()
     async with engine.begin() as conn:
-        # FOR UPDATE serialises concurrent changes on PostgreSQL (SQLite has a
-        # single writer anyway and ignores it).
-        row = (
-            await conn.execute(
-                select(tickets)
-                .where(tickets.c.service_request_id == service_request_id)
-                .with_for_update()
-            )
-        ).first()
-        if row is None:
-            raise TicketNotFound(service_request_id)
-        current = Ticket.from_row(row)
-        if department is not None and current.agency_responsible != department:
-            raise NotYourTicket(service_request_id)
+        current = await _locked(conn, service_request_id, department)
         workflow.check_transition(current.workflow_status, new_status, note)
         await conn.execute(
             update(tickets)
@@ -331,18 +318,7 @@ async def set_publication(
     """
     when = now or utcnow()
     async with engine.begin() as conn:
-        row = (
-            await conn.execute(
-                select(tickets)
-                .where(tickets.c.service_request_id == service_request_id)
-                .with_for_update()
-            )
-        ).first()
-        if row is None:
-            raise TicketNotFound(service_request_id)
-        current = Ticket.from_row(row)
-        if department is not None and current.agency_responsible != department:
-            raise NotYourTicket(service_request_id)
+        current = await _locked(conn, service_request_id, department)
         await conn.execute(
             update(tickets)
             .where(tickets.c.id == current.id)
@@ -365,6 +341,25 @@ def _publication_note(verified: bool, place_public: bool) -> str:
     if place_public:
         return "Diverifikasi untuk publikasi; lokasi persis ditampilkan"
     return "Diverifikasi untuk publikasi; lokasi dibulatkan (sekitar 100 m)"
+
+
+async def _locked(conn: AsyncConnection, service_request_id: str, department: str | None) -> Ticket:
+    """The ticket, locked for this transaction, if `department` (None: any) may change it."""
+    # FOR UPDATE serialises concurrent changes on PostgreSQL (SQLite has a
+    # single writer anyway and ignores it).
+    row = (
+        await conn.execute(
+            select(tickets)
+            .where(tickets.c.service_request_id == service_request_id)
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise TicketNotFound(service_request_id)
+    current = Ticket.from_row(row)
+    if department is not None and current.agency_responsible != department:
+        raise NotYourTicket(service_request_id)
+    return current
 
 
 async def history(engine: AsyncEngine, ticket_id: int) -> List[Event]:

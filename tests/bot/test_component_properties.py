@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -27,24 +27,10 @@ from bot.components.locations import LocationSpanMerger, merge_locations
 from bot.components.tokenizer import IndonesianTokenizer
 from lapor.gazetteer import load_rules
 from lapor.wilayah import default_wilayah
+from tests.strategies import ODD, checked
 
-# Repeatable in CI (derandomize) and fast on a small machine; no deadline,
-# as a 20,000-character text on a busy core is slow but not wrong.
-PROPERTY = settings(
-    max_examples=100,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+PROPERTY = checked(100)
 
-# Characters that break naive text handling: NUL and controls, direction
-# marks, combining marks, emoji with joiners, Unicode spaces and line
-# separators, letters whose case changes their length, non-ASCII digits.
-ODD = [
-    "\x00", "\x1f", "\x7f", "\u200f", "\u202e", "\u200b", "\ufeff", "\u0301", "\u0307",
-    "🔥", "👨\u200d👩\u200d👧", "🇮🇩", "\u00a0", "\u2028", "\u3000", "\r\n", "\t", "İ", "ß",
-    "ﬁ", "²", "١", "Ⅻ", ".", ",", "!", "?", "/", "-", "'", "_", " ", "\n", "(", ")", ":",
-]  # fmt: skip
 RULES = load_rules()
 KELURAHAN = [area.name for area in default_wilayah().kelurahan]
 # Real names, their variants and the words around them, so that the

@@ -11,29 +11,15 @@ import json
 import math
 from typing import Dict, List
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.channels import inbound
 from lapor.whatsapp.formatting import MAX_BODY, choose_button, split_text, with_numbered_buttons
+from tests.strategies import ODD, checked
 
-# Repeatable in CI (derandomize) and fast on a small machine; no deadline,
-# as a 20,000-character text on a busy core is slow but not wrong.
-PROPERTY = settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+PROPERTY = checked(60)
 
-# Characters that break naive text handling: NUL and controls, direction
-# marks, combining marks, emoji with joiners, Unicode spaces and line
-# separators, letters whose case changes their length, digits int() refuses.
-ODD = [
-    "\x00", "\x1f", "\x7f", "\u200f", "\u202e", "\u200b", "\ufeff", "\u0301", "\u0307",
-    "🔥", "👨\u200d👩\u200d👧", "🇮🇩", "\u00a0", "\u2028", "\u3000", "\r\n", "\t", "İ", "ß",
-    "ﬁ", "²", "١", "٣", "Ⅻ", ".", "!", "?", "/", "-", "'", " ", "\n",
-]  # fmt: skip
 WORDS = ["halo", "lampu", "mati", "Bapak/Ibu", "1", "2.", "jl.", "tolonggg", "KDR-2026-000123"]
 
 chat_text = st.lists(

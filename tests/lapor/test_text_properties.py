@@ -10,30 +10,16 @@ import itertools
 import re
 from typing import List, Set, Tuple
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from lapor.gazetteer import Gazetteer, Word, edit_distance, fold, load_rules
 from lapor.normalize import load_lexicon, normalize_word
 from lapor.wilayah import default_wilayah
+from tests.strategies import ODD, checked
 
-# Repeatable in CI (derandomize) and fast on a small machine; no deadline,
-# as a 20,000-character text on a busy core is slow but not wrong.
-PROPERTY = settings(
-    max_examples=100,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+PROPERTY = checked(100)
 
-# Characters that break naive text handling: NUL and controls, direction
-# marks, combining marks, emoji with joiners, Unicode spaces, letters whose
-# case changes their length ("İ".lower() is two characters), odd digits.
-ODD = [
-    "\x00", "\x1f", "\u200f", "\u202e", "\u200b", "\ufeff", "\u0301", "\u0307", "🔥",
-    "👨\u200d👩\u200d👧", "\u00a0", "\u2028", "\t", "İ", "ß", "ﬁ", "Σ", "²", "١", "Ⅻ", "2",
-    ".", "'", "_", " ",
-]  # fmt: skip
 WILAYAH = default_wilayah()
 RULES = load_rules()
 LEXICON = load_lexicon()
