@@ -9,3 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING=1
 # The three servers drop library warnings themselves (lapor/logs.py); this is
 # for Rasa's own CLI (`rasa train`, `rasa shell`).
 export PYTHONWARNINGS=${PYTHONWARNINGS:-ignore::DeprecationWarning}
+# Rasa's training cache, shared by every checkout on this machine (a fresh
+# clone retrains only what changed). Safe to share: our components add their
+# code and data to Rasa's cache keys (bot/components/fingerprint.py).
+export RASA_CACHE_DIRECTORY=${RASA_CACHE_DIRECTORY:-${XDG_CACHE_HOME:-$HOME/.cache}/lapor-mbak-wali/rasa}

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.components.fingerprint import code_fingerprint
 
 
 class MessageProcessor(GraphComponent):
@@ -24,6 +26,11 @@ class MessageProcessor(GraphComponent):
         execution_context: ExecutionContext,
     ) -> GraphComponent:
         return cls(config)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        # Rasa's training cache must see our code change (bot/components/fingerprint.py).
+        return code_fingerprint()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

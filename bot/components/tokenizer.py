@@ -20,6 +20,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.components.fingerprint import code_fingerprint
 from lapor.normalize import SLANG_LEXICON, load_lexicon, normalize_word
 
 # spaCy keeps "kel.bandarlor" or "rt.02/rw.05" as one token; people type them
@@ -58,6 +59,12 @@ class IndonesianTokenizer(Tokenizer):
         execution_context: ExecutionContext,
     ) -> "IndonesianTokenizer":
         return cls(config)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
+        # The tokens (and the lemmas the featurizers learn from) come from our
+        # code and lexicon: Rasa's training cache must see them change.
+        return code_fingerprint()
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
         text: Optional[str] = message.get(attribute)
