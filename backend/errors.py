@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import List, Sequence
 
 from sanic import Sanic
 from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
+from sqlalchemy.exc import DBAPIError
+
+logger = logging.getLogger(__name__)
+
+# Seconds a client is asked to wait while the database is unreachable.
+RETRY_AFTER = 5
 
 
 class Open311Error(Exception):
@@ -29,6 +36,14 @@ def install_error_handlers(app: Sanic) -> None:
     @app.exception(Open311Error)
     async def _open311(request: Request, exc: Open311Error) -> HTTPResponse:
         return error_response(exc.status, exc.descriptions)
+
+    @app.exception(DBAPIError, ConnectionError)
+    async def _database_unreachable(request: Request, exc: Exception) -> HTTPResponse:
+        # Retrying is safe: an Idempotency-Key replays the ticket if the commit landed.
+        logger.error("database unreachable on %s %s: %s", request.method, request.path, exc)
+        response = error_response(503, ["the database is unavailable; please retry shortly"])
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
 
     @app.exception(SanicException)
     async def _sanic(request: Request, exc: SanicException) -> HTTPResponse:

@@ -1,68 +1,86 @@
 """When the action server cannot be reached, the citizen is told so.
 
 Rasa logs a failed custom action and carries on with no events: the citizen
-who just described a problem hears nothing at all, and may think it was
-recorded. `install()` wraps Rasa's RemoteAction so that a failure to reach
-the action server (down, refused, 5xx, timeout) answers with
-`utter_system_unavailable` (nothing was recorded, please send it again, call
-112 in an emergency) and ends the turn, instead of silence. A rejection by
-the action server (a form's validation, HTTP 400) is Rasa's normal flow and
-passes through untouched.
+who just described a problem hears nothing, or hears a form's next question
+while nothing was checked or kept. `install()` changes that: when a call to
+the action server fails (down, refused, 5xx, timeout), the turn ends there
+with `utter_system_unavailable` (not processed, please send it again, call 112
+in an emergency), and the citizen's message is reverted, so the message sent
+again starts from where the conversation was. A rejection by the action
+server (a form's validation, HTTP 400) is Rasa's normal flow and passes.
 
-Rasa offers no hook for this, so the method is wrapped once, at start-up of
-`python -m bot` (bot/__main__.py), never on import.
+Rasa offers no hook for this, so two methods are wrapped once, at start-up of
+`python -m bot` (bot/__main__.py), never on import: RemoteAction.run notes
+the failure, MessageProcessor._run_action (which swallows it) explains it.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, List
+from contextvars import ContextVar
+from typing import Any, Awaitable, Callable, List, Optional
 
 from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, FollowupAction
+from rasa.core.processor import MessageProcessor
+from rasa.shared.core.events import BotUttered, Event, UserUtteranceReverted
 from rasa.shared.exceptions import RasaException
 
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "utter_system_unavailable"
-RunAction = Callable[..., Awaitable[List[Event]]]
+# The name of the custom action that could not run in this turn (per asyncio task).
+_failed: ContextVar[Optional[str]] = ContextVar("lapor_failed_action", default=None)
+
+RunRemote = Callable[..., Awaitable[List[Event]]]
+RunAction = Callable[..., Awaitable[bool]]
 
 
 def install() -> None:
-    """Wraps RemoteAction.run (idempotent)."""
+    """Wraps both methods (idempotent)."""
     if getattr(RemoteAction.run, "_lapor_wrapped", False):
         return
-    RemoteAction.run = wrap(RemoteAction.run)
+    RemoteAction.run = noting_failures(RemoteAction.run)
+    MessageProcessor._run_action = explaining_failures(MessageProcessor._run_action)
 
 
-def wrap(run: RunAction) -> RunAction:
-    async def guarded_run(
+def noting_failures(run: RunRemote) -> RunRemote:
+    async def run_noted(
         self: RemoteAction, output_channel: Any, nlg: Any, tracker: Any, domain: Any
     ) -> List[Event]:
         try:
             return await run(self, output_channel, nlg, tracker, domain)
         except ActionExecutionRejection:
             raise
-        except RasaException as exc:
-            logger.error("action %s failed, the citizen is told: %s", self.name(), exc)
-            if _already_told(tracker):
-                return [FollowupAction("action_listen")]
-            response = await nlg.generate(UNAVAILABLE, tracker, output_channel.name())
-            message = BotUttered(
-                (response or {}).get("text"), metadata={"utter_action": UNAVAILABLE}
-            )
-            return [message, FollowupAction("action_listen")]
+        except RasaException:
+            _failed.set(self.name())
+            raise
 
-    guarded_run._lapor_wrapped = True  # type: ignore[attr-defined]
-    return guarded_run
+    run_noted._lapor_wrapped = True  # type: ignore[attr-defined]
+    return run_noted
 
 
-def _already_told(tracker: Any) -> bool:
-    """Whether this turn already said it (several actions may fail in one turn)."""
-    for event in reversed(tracker.events):
-        if isinstance(event, BotUttered):
-            if (event.metadata or {}).get("utter_action") == UNAVAILABLE:
-                return True
-        elif isinstance(event, ActionExecuted) and event.action_name == "action_listen":
-            return False
-    return False
+def explaining_failures(run_action: RunAction) -> RunAction:
+    async def run_action_explained(
+        self: MessageProcessor,
+        action: Any,
+        tracker: Any,
+        output_channel: Any,
+        nlg: Any,
+        prediction: Any,
+    ) -> bool:
+        _failed.set(None)
+        predict_more = await run_action(self, action, tracker, output_channel, nlg, prediction)
+        failed = _failed.get()
+        if failed is None:
+            return predict_more
+        _failed.set(None)
+        logger.error("the action server did not run %s: the citizen is told", failed)
+        response = await nlg.generate(UNAVAILABLE, tracker, output_channel.name())
+        text = str((response or {}).get("text") or "")
+        tracker.update(BotUttered(text, metadata={"utter_action": UNAVAILABLE}))
+        # The message was not processed: the conversation goes back to before it.
+        tracker.update(UserUtteranceReverted())
+        await output_channel.send_response(tracker.sender_id, {"text": text})
+        return False  # nothing more this turn: listen
+
+    return run_action_explained

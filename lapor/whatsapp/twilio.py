@@ -58,7 +58,9 @@ class TwilioConfig:
     max_media_bytes: int = DEFAULT_MAX_PHOTO_BYTES
     # Approved templates per message kind: {"ticket_status": "HX..."}.
     templates: Dict[str, str] = field(default_factory=dict)
-    retries: int = 3
+    # A reply outlives a storm of 429/5xx of about a minute: 0.5 s doubling to
+    # 30 s (0.5+1+2+4+8+16+30), or what Twilio's Retry-After asks for.
+    retries: int = 7
     backoff: float = 0.5  # seconds, doubled per retry
 
     @classmethod
@@ -83,6 +85,21 @@ def _whatsapp(number: str) -> str:
     return number if not number or number.startswith("whatsapp:") else f"whatsapp:{number}"
 
 
+class RetryAfterBackoff(ExponentialRetry):
+    """Exponential backoff, but as long as a 429's Retry-After asks (within reason)."""
+
+    MOST = 30.0  # seconds: a longer Retry-After is not waited for in one go
+
+    def get_timeout(self, attempt: int, response: Optional[aiohttp.ClientResponse] = None) -> float:
+        asked = response.headers.get("Retry-After") if response is not None else None
+        if asked:
+            try:
+                return min(max(float(asked), 0.0), self.MOST)
+            except ValueError:  # an HTTP date: fall back to the backoff
+                pass
+        return super().get_timeout(attempt, response)
+
+
 class TwilioHttp(AsyncTwilioHttpClient):
     """The twilio package's async HTTP client, on the process's shared session,
     pointed at TWILIO_API_BASE, and retrying 429 as well as 5xx and dropped
@@ -91,7 +108,7 @@ class TwilioHttp(AsyncTwilioHttpClient):
     def __init__(self, api_base: str, retries: int, backoff: float, timeout: float = 15) -> None:
         super().__init__(pool_connections=False, timeout=timeout, logger=logger)
         self._base = URL(api_base)
-        self._retry = ExponentialRetry(
+        self._retry = RetryAfterBackoff(
             attempts=retries + 1,
             start_timeout=backoff,
             statuses=set(RETRY_STATUSES),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import datetime, timezone
 from typing import Any, List, Tuple
 from urllib.parse import urlencode, urlsplit
@@ -12,9 +13,10 @@ import pytest
 from sanic import Sanic
 
 from backend import keys, tickets
+from backend.settings import BackendSettings
 from backend.tickets import NewTicket
 from tests.backend.helpers import API_KEY, count_rows, post_request, valid_form
-from tests.servers import Server
+from tests.servers import Server, free_port
 
 NUL = "\x00"
 
@@ -201,4 +203,18 @@ async def test_date_filters_given_in_wib_compare_instants(app: Sanic) -> None:
     ]
     assert await ids(start_date="2026-11-01T01:00:00Z", end_date="2026-11-01T02:00:00Z") == [
         made[(2, 0)]
+    ]
+
+
+async def test_an_unreachable_database_is_a_503_in_the_open311_shape() -> None:
+    from backend.app import create_app
+
+    dead = f"postgresql://nobody@127.0.0.1:{free_port()}/gone"
+    settings = BackendSettings.load(database_url=dead, open311_api_key="test-api-key")
+    app = create_app(settings, name=f"backend-dead-{uuid.uuid4().hex[:8]}")
+    _, response = await app.asgi_client.get("/open311/v2/requests.json")
+    assert response.status == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json == [
+        {"code": 503, "description": "the database is unavailable; please retry shortly"}
     ]

@@ -218,6 +218,17 @@ async def test_sends_are_retried_on_429_and_5xx(harness: Harness, fake: FakeTwil
     assert len(fake.messages()) == 3  # two failures, then delivered
 
 
+async def test_a_storm_of_429s_is_waited_out_as_twilio_asks(
+    harness: Harness, fake: FakeTwilio
+) -> None:
+    # Six refusals asking for a second each: the reply still goes out, after them.
+    fake.storm(6, status=429, retry_after=1)
+    started = time.monotonic()
+    await harness.channel.get_output_channel().send_text_message("whatsapp:+6281", "nomor tiket")
+    assert time.monotonic() - started >= 6
+    assert [m["Body"] for m in fake.delivered()] == ["nomor tiket"]
+
+
 async def test_a_refused_send_is_logged_not_raised(
     harness: Harness, fake: FakeTwilio, caplog
 ) -> None:
