@@ -13,11 +13,15 @@ import base64
 import io
 import itertools
 import threading
+import time
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Literal, Optional, Tuple
+from urllib.parse import urlencode
 
 from aiohttp import web
 from PIL import Image
+from twilio.request_validator import RequestValidator
 
 from lapor.whatsapp.twilio import TwilioConfig
 from tests.servers import free_port
@@ -25,6 +29,27 @@ from tests.servers import free_port
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token"
 WHATSAPP_FROM = "whatsapp:+14155238886"
+# The public address Twilio is told to call (signatures are computed on it).
+PUBLIC = "https://lapor.example.go.id"
+WHATSAPP_PATH = "/webhooks/whatsapp/webhook"
+
+
+def post_webhook(server_url: str, form: Dict[str, str], timeout: float = 30) -> float:
+    """Posts a WhatsApp webhook to a Rasa server as Twilio does (signed on
+    PUBLIC + path) and checks it was taken; returns the seconds it took."""
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + WHATSAPP_PATH, form)
+    request = urllib.request.Request(
+        server_url + WHATSAPP_PATH,
+        data=urlencode(form).encode(),
+        headers={
+            "X-Twilio-Signature": signature,
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    started = time.monotonic()
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        assert response.status == 200
+    return time.monotonic() - started
 
 
 def _jpeg() -> bytes:
