@@ -1,4 +1,5 @@
-"""Backend command line: `python -m backend {serve,migrate,issue-key,revoke-key,dev-keys,notices}`.
+"""Backend command line:
+`python -m backend {serve,migrate,issue-key,revoke-key,dev-keys,notices,create-user}`.
 
 Every command loads the settings once and, with APP_ENV=production, refuses to
 run on development values or SQLite; `serve` also refuses while a development
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import List
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend import keys, migrate, notify
+from backend import keys, migrate, notify, people
 from backend.settings import BackendSettings
 from lapor import logs
 from lapor.catalogue import load_catalogue
@@ -49,6 +51,8 @@ def main(argv: List[str] | None = None) -> int:
         return asyncio.run(_dev_keys(settings))
     if args.command == "notices":
         return asyncio.run(_notices(settings.database_url))
+    if args.command == "create-user":
+        return asyncio.run(_create_user(settings, args))
     return _serve(settings)
 
 
@@ -66,6 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--key", help="revoke this one key (e.g. dev-admin-key)")
     commands.add_parser("dev-keys", help="create the development keys (not in production)")
     commands.add_parser("notices", help="list status notices that could not be delivered")
+    person = commands.add_parser("create-user", help="create a person of the city console")
+    person.add_argument("username", help="3-64 of a-z, 0-9, '.', '_', '-'")
+    person.add_argument(
+        "--role", action="append", required=True, choices=list(people.ROLES), help="repeatable"
+    )
+    person.add_argument("--department", help="department code (staff and staff_head)")
+    person.add_argument("--name", help="the name shown in the console")
+    person.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
     return parser
 
 
@@ -151,6 +165,36 @@ async def _dev_keys(settings: BackendSettings) -> int:
                 await keys.issue_key(engine, department, f"development ({department})", key=key)
     finally:
         await engine.dispose()
+    return 0
+
+
+async def _create_user(settings: BackendSettings, args: argparse.Namespace) -> int:
+    if args.department and not _known_department(settings.services_file, args.department):
+        return 2
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 2
+    engine = create_engine(settings.database_url)
+    try:
+        person = await people.create_user(
+            engine,
+            args.username,
+            password,
+            args.role,
+            display_name=args.name,
+            department=args.department,
+            actor="cli",
+        )
+    except people.PeopleError as exc:
+        print(f"not created: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    print(f"created {person.username} ({', '.join(sorted(person.roles))})")
     return 0
 
 

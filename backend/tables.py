@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    true,
 )
 
 metadata = MetaData(
@@ -131,4 +132,40 @@ rate_counters = Table(
     Column("window_start", DateTime(timezone=True), primary_key=True),
     Column("count", Integer, nullable=False),
     Index("ix_rate_counters_window_start", "window_start"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    # People of the city console (backend/people.py); never deleted, only disabled.
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(128), nullable=False),
+    Column("password_hash", String(255), nullable=False),  # Argon2id
+    Column("department_code", String(64)),  # for staff and staff_head
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("password_changed_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(32), primary_key=True),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # Who did what, when, on which record: every action a person takes.
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("record_type", String(32)),
+    Column("record_id", String(64)),
+    Column("detail", JSON, nullable=False),
 )

@@ -97,6 +97,9 @@ def _truncate(url: str) -> None:
             "tickets",
             "department_keys",
             "rate_counters",
+            "user_roles",
+            "users",
+            "audit_log",
         ):
             conn.execute(text(f"DELETE FROM {table}"))
     engine.dispose()

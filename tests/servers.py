@@ -52,12 +52,15 @@ def run_module(module: str, *args: str, **env: str) -> str:
     return result.stdout
 
 
-def run_process(module: str, *args: str, **env: str) -> "subprocess.CompletedProcess[str]":
-    """Runs `python -m module args...`, whatever its exit status."""
+def run_process(
+    module: str, *args: str, stdin: Optional[str] = None, **env: str
+) -> "subprocess.CompletedProcess[str]":
+    """Runs `python -m module args...` (given `stdin`), whatever its exit status."""
     return subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
         env=base_env(**env),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,

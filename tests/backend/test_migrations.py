@@ -15,6 +15,9 @@ TABLES = {
     "media",
     "rate_counters",
     "notifications",
+    "users",
+    "user_roles",
+    "audit_log",
     "alembic_version",
 }
 
