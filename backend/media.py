@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend.context import AppContext, context
 from backend.errors import Open311Error
+from backend.inputs import header
 from backend.tables import media
 from lapor.settings import MiB
 from lapor.timeutil import utcnow
@@ -70,7 +71,7 @@ class NotAnImage(Exception):
 async def upload(request: Request) -> HTTPResponse:
     """For trusted clients (the WhatsApp channel), with the Open311 api_key."""
     ctx = context(request)
-    given = request.headers.get("x-api-key", "")
+    given = header(request, "X-API-Key")
     if not given or not hmac.compare_digest(given.encode(), ctx.settings.open311_api_key.encode()):
         raise Open311Error.one(403, "X-API-Key with the Open311 api_key is required")
     return await store(request)

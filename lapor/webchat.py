@@ -176,5 +176,7 @@ def valid_token(key: bytes, session: object, token: object) -> bool:
         return False
     if not session or len(session) > MAX_SESSION_LENGTH or len(token) > MAX_TOKEN_LENGTH:
         return False
+    if not (session.isascii() and token.isascii()):  # ids and tokens are hex; bad header bytes
+        return False
     # As bytes: compare_digest refuses non-ASCII text.
     return hmac.compare_digest(session_token(key, session).encode(), token.encode("utf-8"))

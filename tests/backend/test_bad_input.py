@@ -145,6 +145,7 @@ def _raw_request(url: str, path: str, header: bytes, body: bytes) -> Tuple[int, 
     [
         ("/open311/v2/requests.json", "Idempotency-Key"),
         ("/api/v1/requests/KDR-2026-000001/status", "X-API-Key"),
+        ("/api/v1/media", "X-API-Key"),
     ],
 )
 def test_header_bytes_that_are_not_utf8_are_400_on_the_real_server(
@@ -157,6 +158,16 @@ def test_header_bytes_that_are_not_utf8_are_400_on_the_real_server(
         400,
         [{"code": 400, "description": f"{name} must be printable ASCII text"}],
     )
+
+
+@pytest.mark.parametrize("name", ["X-Widget-Session", "X-Widget-Token"])
+def test_widget_proof_in_bytes_that_are_not_utf8_is_no_proof(
+    live_backend: Server, name: str
+) -> None:
+    status, body = _raw_request(
+        live_backend.url, "/api/v1/widget/media", name.encode() + b": \xff\xfe\xc3", b"x"
+    )
+    assert status == 403, body
 
 
 @pytest.mark.parametrize(
