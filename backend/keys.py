@@ -27,6 +27,11 @@ class Holder:
     def is_admin(self) -> bool:
         return self.department == ADMIN
 
+    @property
+    def scope(self) -> str | None:
+        """The one department whose tickets this key may touch (None: all, the admin's)."""
+        return None if self.is_admin else self.department
+
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()

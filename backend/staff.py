@@ -13,7 +13,7 @@ exact coordinates too (else rounded to about 100 m). `{"verified": false}` withd
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List
 
 from sanic import Blueprint
 from sanic.request import Request
@@ -38,15 +38,13 @@ async def change_status(request: Request, service_request_id: str) -> HTTPRespon
     body = _json_body(request)
     status = body.get("status")
     note = body.get("note")
-    actor = body.get("actor") or holder.label or holder.department
-    _require_storable(status=status, note=note, actor=actor)
-    problems = []
+    _require_storable(status=status, note=note)
+    problems: List[str] = []
+    actor = _actor(body, holder, problems)
     if not isinstance(status, str) or not status:
         problems.append("status is required")
     if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
         problems.append(f"note must be text of at most {MAX_NOTE} characters")
-    if not isinstance(actor, str) or len(actor) > MAX_ACTOR:
-        problems.append(f"actor must be text of at most {MAX_ACTOR} characters")
     if problems:
         raise Open311Error(400, problems)
     with _translated(service_request_id):
@@ -55,8 +53,8 @@ async def change_status(request: Request, service_request_id: str) -> HTTPRespon
             service_request_id,
             str(status),
             note=note,
-            actor=f"{actor} ({holder.department})",
-            department=None if holder.is_admin else holder.department,
+            actor=actor,
+            department=holder.scope,
         )
     return json(await _with_history(ctx, ticket))
 
@@ -68,15 +66,12 @@ async def publication(request: Request, service_request_id: str) -> HTTPResponse
     body = _json_body(request)
     verified = body.get("verified")
     place_public = body.get("place_public", False)
-    actor = body.get("actor") or holder.label or holder.department
-    _require_storable(actor=actor)
-    problems = []
+    problems: List[str] = []
+    actor = _actor(body, holder, problems)
     if not isinstance(verified, bool):
         problems.append("verified is required: true or false")
     if not isinstance(place_public, bool):
         problems.append("place_public must be true or false")
-    if not isinstance(actor, str) or len(actor) > MAX_ACTOR:
-        problems.append(f"actor must be text of at most {MAX_ACTOR} characters")
     if problems:
         raise Open311Error(400, problems)
     with _translated(service_request_id):
@@ -85,8 +80,8 @@ async def publication(request: Request, service_request_id: str) -> HTTPResponse
             service_request_id,
             verified=bool(verified),
             place_public=bool(place_public),
-            actor=f"{actor} ({holder.department})",
-            department=None if holder.is_admin else holder.department,
+            actor=actor,
+            department=holder.scope,
         )
     return json(await _with_history(ctx, ticket))
 
@@ -98,7 +93,7 @@ async def ticket_with_history(request: Request, service_request_id: str) -> HTTP
     ticket = await tickets.get_ticket(ctx.engine, service_request_id)
     if ticket is None:
         raise Open311Error.one(404, f"service_request_id {service_request_id!r} not found")
-    if not holder.is_admin and ticket.agency_responsible != holder.department:
+    if holder.scope is not None and ticket.agency_responsible != holder.scope:
         raise Open311Error.one(403, f"{service_request_id} belongs to another department")
     return json(await _with_history(ctx, ticket))
 
@@ -126,6 +121,15 @@ async def _holder(request: Request, ctx: AppContext) -> keys.Holder:
     if holder is None:
         raise Open311Error.one(403, "X-API-Key is not a valid department key")
     return holder
+
+
+def _actor(body: Dict[str, Any], holder: keys.Holder, problems: List[str]) -> str:
+    """Who acts, as the history records it: the name given (or the key's label) and department."""
+    actor = body.get("actor") or holder.label or holder.department
+    _require_storable(actor=actor)
+    if not isinstance(actor, str) or len(actor) > MAX_ACTOR:
+        problems.append(f"actor must be text of at most {MAX_ACTOR} characters")
+    return f"{actor} ({holder.department})"
 
 
 def _require_storable(**fields: Any) -> None:

@@ -261,17 +261,7 @@ class LineRenderer:
         pairs = " ".join(f"{key}={_value(value)}" for key, value in event_dict.items())
         line = " ".join(part for part in (line, message, pairs) if part)
         # The whole rendered text, so no field, argument or traceback escapes.
-        return mask_numbers("\n".join([line, *trailer]))
-
-
-def mask_numbers(text: str) -> str:
-    """Phone numbers and NIKs in a log line, masked as in public views; the rest as it was."""
-    return mask_text(text)
-
-
-def carries_numbers(text: str) -> bool:
-    """Whether text shows a phone number or NIK unmasked (what no log line may)."""
-    return mask_numbers(text) != text
+        return mask_text("\n".join([line, *trailer]))
 
 
 def _value(value: Any) -> str:

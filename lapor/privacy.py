@@ -48,3 +48,8 @@ def _masked(match: re.Match[str]) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def carries_numbers(text: str) -> bool:
+    """Whether text shows a phone number or NIK unmasked (what no log line may)."""
+    return mask_text(text) != text

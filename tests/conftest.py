@@ -20,7 +20,7 @@ from backend import migrate
 from backend.settings import BackendSettings
 from lapor import http
 from lapor.db import sync_url
-from lapor.logs import carries_numbers
+from lapor.privacy import carries_numbers
 from tests import servers
 from tests.fake_twilio import FakeTwilio
 from tests.servers import Server

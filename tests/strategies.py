@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+
+Text = SearchStrategy[str]
 
 
 def checked(max_examples: int) -> settings:
@@ -26,3 +32,21 @@ ODD = [
     "ﬁ", "Σ", "²", "١", "٣", "Ⅻ", "2", ".", ",", "!", "?", "/", "-", "'", "_", " ", "\n",
     "(", ")", ":",
 ]  # fmt: skip
+
+
+def chat_text(words: Sequence[str], joiner: str = " ", piece: int = 10, most: int = 30) -> Text:
+    """Chat-like text: random pieces, odd characters and known words, joined."""
+    parts = st.one_of(st.text(max_size=piece), st.sampled_from(ODD), st.sampled_from(words))
+    return st.lists(parts, max_size=most).map(joiner.join)
+
+
+def any_text(chat: Text) -> Text:
+    """Any text: random, chat-like, or up to 20,000 characters long. Long texts
+    are built by repetition: drawing 20,000 random characters one by one would
+    cost most of the time budget."""
+    long_text = st.builds(
+        lambda piece, times: (piece * times)[:20_000],
+        st.text(min_size=1, max_size=60) | chat.filter(bool),
+        st.integers(min_value=30, max_value=2_000),
+    )
+    return st.one_of(st.text(), chat, long_text)

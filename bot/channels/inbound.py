@@ -65,19 +65,25 @@ def _media(form: Mapping[str, str]) -> Tuple[Media, ...]:
     return tuple(items)
 
 
-def _location(form: Mapping[str, str]) -> Optional[Dict[str, Any]]:
+def point(latitude: Any, longitude: Any) -> Optional[Dict[str, Any]]:
+    """{"latitude", "longitude"} from a channel's two values, if they are a place on Earth."""
     try:
-        lat, lon = float(form["Latitude"]), float(form["Longitude"])
-    except (KeyError, ValueError):
+        lat, lon = float(latitude), float(longitude)
+    except (TypeError, ValueError):
         return None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):  # NaN fails these too
         return None
-    return {
-        "latitude": lat,
-        "longitude": lon,
-        "address": form.get("Address") or None,
-        "label": form.get("Label") or None,
-    }
+    return {"latitude": lat, "longitude": lon}
+
+
+def _location(form: Mapping[str, str]) -> Optional[Dict[str, Any]]:
+    pin = point(form.get("Latitude"), form.get("Longitude"))
+    if pin is None:
+        return None
+    return {**pin, "address": form.get("Address") or None, "label": form.get("Label") or None}
+
+
+PHOTO_PAYLOAD = "/share_photo"
 
 
 def location_payload(location: Dict[str, Any]) -> str:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, cast
 
 import socketio
@@ -32,7 +31,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic
 
-from bot.channels import commands
+from bot.channels import commands, inbound
 from bot.settings import get_settings
 from lapor import mediaurls, webchat
 
@@ -143,7 +142,10 @@ def trusted_metadata(raw: Any) -> Dict[str, Any]:
     if not isinstance(raw, dict):
         return {}
     kept: Dict[str, Any] = {}
-    point = _location(raw.get("location"))
+    pin = raw.get("location")
+    point = (
+        inbound.point(pin.get("latitude"), pin.get("longitude")) if isinstance(pin, dict) else None
+    )
     if point:
         kept["location"] = point
     settings = get_settings()
@@ -159,22 +161,7 @@ def channel_command(message: UserMessage) -> Optional[str]:
     """The command this channel builds from the verified metadata, if any."""
     metadata = message.metadata or {}
     if "location" in metadata:
-        point = metadata["location"]
-        return "/share_location" + json.dumps(
-            {"latitude": point["latitude"], "longitude": point["longitude"]}
-        )
+        return inbound.location_payload(metadata["location"])
     if "media_urls" in metadata:
-        return "/share_photo"
+        return inbound.PHOTO_PAYLOAD
     return None
-
-
-def _location(raw: Any) -> Optional[Dict[str, float]]:
-    if not isinstance(raw, dict):
-        return None
-    try:
-        lat, lon = float(raw["latitude"]), float(raw["longitude"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
-        return None
-    return {"latitude": lat, "longitude": lon}

@@ -261,7 +261,7 @@ class WhatsAppInput(InputChannel):
             urls = await self._store_photos(received)
             if urls:
                 metadata["media_urls"] = urls
-                text = text or "/share_photo"
+                text = text or inbound.PHOTO_PAYLOAD
         if not text:
             if not received.media:  # a refused photo already got its answer
                 await self.output.send_text_message(received.sender, UNSUPPORTED)

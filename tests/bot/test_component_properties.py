@@ -27,6 +27,7 @@ from bot.components.locations import LocationSpanMerger, merge_locations
 from bot.components.tokenizer import IndonesianTokenizer
 from lapor.gazetteer import load_rules
 from lapor.wilayah import default_wilayah
+from tests import strategies
 from tests.strategies import ODD, checked
 
 PROPERTY = checked(100)
@@ -52,19 +53,10 @@ WORDS = [
     "KDR-2026-000123",
     "BANDAR LOR",
 ]
-chat_text = st.lists(
-    st.one_of(st.text(max_size=10), st.sampled_from(ODD), st.sampled_from(WORDS)), max_size=30
-).map(" ".join) | st.lists(
+chat_text = strategies.chat_text(WORDS) | st.lists(
     st.one_of(st.sampled_from(ODD), st.sampled_from(WORDS)), max_size=30
 ).map("".join)
-# Long texts are built by repetition: generating 20,000 random characters
-# one by one would cost most of the time budget.
-long_text = st.builds(
-    lambda piece, times: (piece * times)[:20_000],
-    st.text(min_size=1, max_size=60) | chat_text.filter(bool),
-    st.integers(min_value=30, max_value=2_000),
-)
-any_text = st.one_of(st.text(), chat_text, long_text)
+any_text = strategies.any_text(chat_text)
 
 TOKENIZER = IndonesianTokenizer(IndonesianTokenizer.get_default_config())
 

@@ -16,23 +16,15 @@ from hypothesis import strategies as st
 
 from bot.channels import inbound
 from lapor.whatsapp.formatting import MAX_BODY, choose_button, split_text, with_numbered_buttons
+from tests import strategies
 from tests.strategies import ODD, checked
 
 PROPERTY = checked(60)
 
 WORDS = ["halo", "lampu", "mati", "Bapak/Ibu", "1", "2.", "jl.", "tolonggg", "KDR-2026-000123"]
 
-chat_text = st.lists(
-    st.one_of(st.text(max_size=12), st.sampled_from(ODD), st.sampled_from(WORDS)), max_size=40
-).map("".join)
-# Long texts are built by repetition: generating 20,000 random characters
-# one by one would cost most of the time budget.
-long_text = st.builds(
-    lambda piece, times: (piece * times)[:20_000],
-    st.text(min_size=1, max_size=60) | chat_text.filter(bool),
-    st.integers(min_value=30, max_value=2_000),
-)
-any_text = st.one_of(st.text(), chat_text, long_text)
+chat_text = strategies.chat_text(WORDS, joiner="", piece=12, most=40)
+any_text = strategies.any_text(chat_text)
 
 # What Twilio puts in numeric parameters, and what a forged or broken
 # request might: non-finite floats, out-of-range and unparseable values.

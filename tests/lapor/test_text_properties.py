@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from lapor.gazetteer import Gazetteer, Word, edit_distance, fold, load_rules
 from lapor.normalize import load_lexicon, normalize_word
 from lapor.wilayah import default_wilayah
+from tests import strategies
 from tests.strategies import ODD, checked
 
 PROPERTY = checked(100)
@@ -38,17 +39,8 @@ WORDS = [
     "tolonggg",
     "anak2",
 ]
-chat_text = st.lists(
-    st.one_of(st.text(max_size=10), st.sampled_from(ODD), st.sampled_from(WORDS)), max_size=30
-).map(" ".join)
-# Long texts are built by repetition: generating 20,000 random characters
-# one by one would cost most of the time budget.
-long_text = st.builds(
-    lambda piece, times: (piece * times)[:20_000],
-    st.text(min_size=1, max_size=60) | chat_text.filter(bool),
-    st.integers(min_value=30, max_value=2_000),
-)
-any_text = st.one_of(st.text(), chat_text, long_text)
+chat_text = strategies.chat_text(WORDS)
+any_text = strategies.any_text(chat_text)
 word = st.one_of(
     st.text(max_size=30), st.sampled_from(WORDS), st.lists(st.sampled_from(ODD)).map("".join)
 )

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from twilio.http.response import Response
 
-from lapor.logs import carries_numbers
+from lapor.privacy import carries_numbers
 from lapor.whatsapp.twilio import MediaRejected, TwilioClient, TwilioError, TwilioHttp
 from tests.fake_twilio import FakeTwilio, MediaMode
 from tests.servers import free_port
