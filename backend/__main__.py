@@ -1,5 +1,6 @@
 """Backend command line:
-`python -m backend {serve,migrate,issue-key,revoke-key,dev-keys,notices,create-user}`.
+`python -m backend {serve,migrate,issue-key,revoke-key,dev-keys,dev-users,notices,create-user,
+consume,purge}`.
 
 Every command loads the settings once and, with APP_ENV=production, refuses to
 run on development values or SQLite; `serve` also refuses while a development
@@ -18,7 +19,7 @@ from typing import List
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend import keys, migrate, notify, people
+from backend import dev_users, keys, migrate, notify, people
 from backend.settings import BackendSettings
 from lapor import logs
 from lapor.catalogue import load_catalogue
@@ -49,10 +50,21 @@ def main(argv: List[str] | None = None) -> int:
             print("dev-keys is refused in production", file=sys.stderr)
             return 2
         return asyncio.run(_dev_keys(settings))
+    if args.command == "dev-users":
+        if settings.production:
+            print("dev-users is refused in production", file=sys.stderr)
+            return 2
+        return asyncio.run(_dev_users(settings))
     if args.command == "notices":
         return asyncio.run(_notices(settings.database_url))
     if args.command == "create-user":
         return asyncio.run(_create_user(settings, args))
+    if args.command == "purge":
+        return asyncio.run(_purge(settings, args.dry_run))
+    if args.command == "consume":
+        from backend.pipeline import consumer
+
+        return consumer.run(settings, args.source or settings.pipeline_source)
     return _serve(settings)
 
 
@@ -69,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("department", nargs="?", help="revoke every key of this department")
     which.add_argument("--key", help="revoke this one key (e.g. dev-admin-key)")
     commands.add_parser("dev-keys", help="create the development keys (not in production)")
+    commands.add_parser("dev-users", help="create a console user per role (not in production)")
     commands.add_parser("notices", help="list status notices that could not be delivered")
     person = commands.add_parser("create-user", help="create a person of the city console")
     person.add_argument("username", help="3-64 of a-z, 0-9, '.', '_', '-'")
@@ -79,6 +92,16 @@ def _parser() -> argparse.ArgumentParser:
     person.add_argument("--name", help="the name shown in the console")
     person.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    purge = commands.add_parser(
+        "purge", help="delete or anonymise what is past its retention period (RETENTION_*)"
+    )
+    purge.add_argument("--dry-run", action="store_true", help="count only, change nothing")
+    consume = commands.add_parser(
+        "consume", help="store Rasa's conversation events (the pipeline; docs/pipeline.md)"
+    )
+    consume.add_argument(
+        "--source", choices=["sql", "pika"], help="Rasa's event broker (default: PIPELINE_SOURCE)"
     )
     return parser
 
@@ -212,6 +235,33 @@ async def _notices(database_url: str) -> int:
             f"queued {row.created_at:%Y-%m-%d %H:%M} attempts={row.attempts} "
             f"error={row.last_error or '-'}"
         )
+    return 0
+
+
+async def _purge(settings: BackendSettings, dry_run: bool) -> int:
+    from backend import retention
+
+    engine = create_engine(settings.database_url)
+    try:
+        counts = await retention.purge(engine, settings, dry_run=dry_run)
+    finally:
+        await engine.dispose()
+    verb = "would purge" if dry_run else "purged"
+    for kind, count in counts.items():
+        print(f"{verb} {kind}: {count}")
+    return 0
+
+
+async def _dev_users(settings: BackendSettings) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        made = await dev_users.ensure(engine)
+    finally:
+        await engine.dispose()
+    print(f"console users for development (password for all: {dev_users.DEV_PASSWORD}):")
+    for user, new in made:
+        roles = ", ".join(user.roles) + (f" ({user.department})" if user.department else "")
+        print(f"  {user.username:<14} {roles}{'' if new else '  [existed]'}")
     return 0
 
 

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Awaitable, Callable
 
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backend import limits, media, notify, open311, openapi, outbound, staff, widget
+from backend import (
+    console,
+    limits,
+    live,
+    media,
+    notify,
+    open311,
+    openapi,
+    outbound,
+    privacy_notice,
+    retention,
+    staff,
+    widget,
+)
 from backend.context import AppContext, context
 from backend.errors import install_error_handlers
 from backend.settings import BackendSettings
@@ -44,6 +57,8 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     app.blueprint(media.bp)
     app.blueprint(widget.bp)
     app.blueprint(openapi.bp)
+    app.blueprint(console.blueprint())
+    app.blueprint(privacy_notice.bp)
     widget.install_cors(app, settings.widget_origins)
     app.add_route(health, "/health", methods=["GET"])
     install_error_handlers(app)
@@ -62,7 +77,15 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     @app.after_server_start
     async def _start_background(app: Sanic, _loop: object) -> None:
         engine = app.ctx.backend.engine
-        app.add_task(_prune_rate_counters(engine))
+        app.add_task(_later(lambda: limits.prune(engine), "old rate counters"))
+        app.add_task(_later(lambda: live.prune(engine), "old live events"))
+        app.add_task(
+            _later(
+                lambda: retention.purged_total(engine, settings),
+                "retention purge",
+                settings.purge_interval,
+            )
+        )
         out = outbound.build(settings, app.ctx.backend.cipher)
         if not out.channels:
             # Nothing can be sent yet: notices wait, pending, for a channel to be configured.
@@ -72,16 +95,20 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
 
     @app.after_server_stop
     async def _disconnect(app: Sanic, _loop: object) -> None:
+        if hasattr(app.ctx, "live_hub"):
+            await app.ctx.live_hub.stop()
         await app.ctx.backend.engine.dispose()
         await http.close()
 
     return app
 
 
-async def _prune_rate_counters(engine: AsyncEngine) -> None:
+async def _later(
+    prune: Callable[[], Awaitable[int]], what: str, every: float = PRUNE_EVERY
+) -> None:
     # Not at start: nothing is old yet, and short-lived (test) apps never need it.
     await asyncio.sleep(PRUNE_EVERY)
-    await repeat(lambda: limits.prune(engine), PRUNE_EVERY, "old rate counters")
+    await repeat(prune, every, what)
 
 
 async def health(request: Request) -> HTTPResponse:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Dict, FrozenSet, Iterable, Optional
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,7 +21,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from backend.tables import audit_log, user_roles, users
+from backend.tables import audit_log, console_sessions, user_roles, users
 from lapor.timeutil import aware, utcnow
 
 # The one list of roles every console page checks against (issue 11).
@@ -39,6 +39,8 @@ DEPARTMENT_ROLES = frozenset({"staff", "staff_head"})
 MIN_PASSWORD = 12
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
+# Console paths under /console/users/ that a username must not shadow.
+RESERVED = frozenset({"new"})
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 _hasher = PasswordHasher()
@@ -97,6 +99,8 @@ async def create_user(
     username = username.strip().lower()
     if not USERNAME.match(username):
         raise PeopleError("a username is 3-64 of a-z, 0-9, '.', '_' or '-'")
+    if username in RESERVED:
+        raise PeopleError(f"the username {username!r} is reserved")
     check_password(password)
     chosen = check_roles(roles, department)
     now = utcnow()
@@ -157,26 +161,34 @@ async def authenticate(
         return await _person(conn, row)
 
 
-async def change_password(engine: AsyncEngine, username: str, new: str, actor: str) -> None:
+async def change_password(
+    engine: AsyncEngine, username: str, new: str, actor: str, keep_session: Optional[str] = None
+) -> None:
+    """A new password; every session of the person ends but `keep_session` (the
+    one that changed it), so a stolen session dies with the old password."""
     check_password(new)
     async with engine.begin() as conn:
-        result = await conn.execute(
+        user_id = await _user_id(conn, username)
+        await conn.execute(
             update(users)
-            .where(users.c.username == username)
-            .values(password_hash=_hasher.hash(new), password_changed_at=utcnow())
+            .where(users.c.id == user_id)
+            .values(
+                password_hash=_hasher.hash(new),
+                password_changed_at=utcnow(),
+                failed_logins=0,
+                locked_until=None,
+            )
         )
-        if not result.rowcount:
-            raise PeopleError(f"no user {username!r}")
+        await _end_sessions(conn, user_id, keep_session)
         await audit(conn, actor, "user.password", "user", username, {})
 
 
 async def set_active(engine: AsyncEngine, username: str, active: bool, actor: str) -> None:
     async with engine.begin() as conn:
-        result = await conn.execute(
-            update(users).where(users.c.username == username).values(active=active)
-        )
-        if not result.rowcount:
-            raise PeopleError(f"no user {username!r}")
+        user_id = await _user_id(conn, username)
+        await conn.execute(update(users).where(users.c.id == user_id).values(active=active))
+        if not active:
+            await _end_sessions(conn, user_id)
         await audit(conn, actor, "user.enable" if active else "user.disable", "user", username, {})
 
 
@@ -185,14 +197,12 @@ async def set_roles(
 ) -> None:
     chosen = check_roles(roles, department)
     async with engine.begin() as conn:
-        row = (await conn.execute(select(users.c.id).where(users.c.username == username))).first()
-        if row is None:
-            raise PeopleError(f"no user {username!r}")
+        user_id = await _user_id(conn, username)
         await conn.execute(
-            update(users).where(users.c.id == row.id).values(department_code=department)
+            update(users).where(users.c.id == user_id).values(department_code=department)
         )
-        await conn.execute(delete(user_roles).where(user_roles.c.user_id == row.id))
-        await conn.execute(insert(user_roles), [{"user_id": row.id, "role": r} for r in chosen])
+        await conn.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
+        await conn.execute(insert(user_roles), [{"user_id": user_id, "role": r} for r in chosen])
         await audit(conn, actor, "user.roles", "user", username, {"roles": sorted(chosen)})
 
 
@@ -216,6 +226,61 @@ async def audit(
             detail=detail,
         )
     )
+
+
+async def set_display_name(engine: AsyncEngine, username: str, name: str, actor: str) -> None:
+    cleaned = " ".join(name.split())[:128]
+    if not cleaned:
+        raise PeopleError("the name shown in the console may not be empty")
+    async with engine.begin() as conn:
+        user_id = await _user_id(conn, username)
+        await conn.execute(update(users).where(users.c.id == user_id).values(display_name=cleaned))
+        await audit(conn, actor, "user.name", "user", username, {"display_name": cleaned})
+
+
+async def person_by_id(conn: AsyncConnection, user_id: int) -> Optional[Person]:
+    row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
+    return None if row is None else await _person(conn, row)
+
+
+async def person_by_name(engine: AsyncEngine, username: str) -> Optional[Person]:
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(users).where(users.c.username == username))).first()
+        return None if row is None else await _person(conn, row)
+
+
+async def everyone(engine: AsyncEngine) -> List[Person]:
+    """Every person, by username (the admin's list)."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(users).order_by(users.c.username))).all()
+        roles: Dict[int, set[str]] = {}
+        for user_id, role in await conn.execute(select(user_roles.c.user_id, user_roles.c.role)):
+            roles.setdefault(user_id, set()).add(role)
+    return [
+        Person(
+            r.id,
+            r.username,
+            r.display_name,
+            r.department_code,
+            r.active,
+            frozenset(roles.get(r.id, ())),
+        )
+        for r in rows
+    ]
+
+
+async def _user_id(conn: AsyncConnection, username: str) -> int:
+    user_id = (await conn.execute(select(users.c.id).where(users.c.username == username))).scalar()
+    if user_id is None:
+        raise PeopleError(f"no user {username!r}")
+    return int(user_id)
+
+
+async def _end_sessions(conn: AsyncConnection, user_id: int, keep: Optional[str] = None) -> None:
+    query = delete(console_sessions).where(console_sessions.c.user_id == user_id)
+    if keep is not None:
+        query = query.where(console_sessions.c.token_hash != keep)
+    await conn.execute(query)
 
 
 def _verified(stored: str, password: str) -> bool:

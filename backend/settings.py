@@ -7,11 +7,11 @@ The defaults make `make run` work with nothing configured; production
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Literal, Optional, Tuple
 
 from pydantic import Field, validator
 
-from lapor.paths import GAZETTEER_FILE, SERVICES_FILE
+from lapor.paths import GAZETTEER_FILE, SERVICES_FILE, VAR
 from lapor.settings import (
     DEFAULT_BIND,
     DEFAULT_DATABASE_URL,
@@ -76,6 +76,55 @@ class BackendSettings(WhatsAppSettings):
     # not be a way around the per-session limits). 0 = no limit.
     widget_sessions_per_hour: int = Field(60, env="WIDGET_SESSIONS_PER_HOUR", ge=0)
 
+    # The city console (backend/console/): a session ends after this long without a
+    # request, and in any case this long after login (a 112 shift is 12 hours).
+    console_idle_minutes: int = Field(8 * 60, env="CONSOLE_IDLE_MINUTES", ge=1)
+    console_session_hours: int = Field(12, env="CONSOLE_SESSION_HOURS", ge=1)
+    # Send the session cookie over HTTPS only; unset: on in production.
+    console_secure_cookie: Optional[bool] = Field(None, env="CONSOLE_SECURE_COOKIE")
+
+    # Retention (backend/retention.py, UU 27/2022: personal data is kept only as
+    # long as its purpose needs it; the citizens' notice at /privasi shows these).
+    # Chat messages: 180 days covers follow-ups, status questions and the
+    # editors' and monitoring look back over a season.
+    retention_conversation_days: int = Field(180, env="RETENTION_CONVERSATION_DAYS", ge=1)
+    # Closed tickets keep the reporter's details a year after closing (a fix
+    # that did not hold is reopened, complaints about handling come late); then
+    # they are anonymised, the category, kelurahan, dates and status kept for figures.
+    retention_ticket_days: int = Field(365, env="RETENTION_TICKET_DAYS", ge=1)
+    # Photos show faces, houses and number plates: 90 days after closing is
+    # enough to check a reopened complaint. Never longer than the ticket's period.
+    retention_media_days: int = Field(90, env="RETENTION_MEDIA_DAYS", ge=1)
+    # Who did what in the console: accountability outlives the tickets (2 years).
+    retention_audit_days: int = Field(730, env="RETENTION_AUDIT_DAYS", ge=1)
+    # Sent or abandoned status notices hold the citizen's number: 90 days is
+    # time enough to answer "I was never told".
+    retention_notification_days: int = Field(90, env="RETENTION_NOTIFICATION_DAYS", ge=1)
+    # Seconds between purge runs (each replica runs it; runs are idempotent).
+    purge_interval: float = Field(3600.0, env="PURGE_INTERVAL", gt=0)
+    # Where citizens exercise their rights (access, correction, deletion), on /privasi.
+    privacy_contact: str = Field(
+        "kantor Dinas Komunikasi dan Informatika (Diskominfo) Kota Kediri",
+        env="PRIVACY_CONTACT",
+    )
+
+    # The conversation pipeline (backend/pipeline/, docs/pipeline.md): which of
+    # Rasa's event brokers `python -m backend consume` reads. `sql` under
+    # `make run` (Rasa writes RASA_EVENTS_DATABASE_URL's table `events`; the bot's
+    # RASA_EVENTS_DB names the same SQLite file), `pika` in production (RabbitMQ).
+    pipeline_source: Literal["sql", "pika"] = Field("sql", env="PIPELINE_SOURCE")
+    rasa_events_database_url: str = Field(
+        f"sqlite:///{VAR / 'events.sqlite3'}", env="RASA_EVENTS_DATABASE_URL"
+    )
+    # RabbitMQ and the durable queue Rasa's pika broker publishes to (RABBITMQ_QUEUE
+    # in endpoints.production.yml too); the URL carries the credentials.
+    rabbitmq_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", env="RABBITMQ_URL")
+    rabbitmq_queue: str = Field("rasa_events", env="RABBITMQ_QUEUE")
+    # Events stored per transaction (and RabbitMQ's prefetch); seconds between
+    # looks at the sql broker's table while it is idle.
+    pipeline_batch_size: int = Field(200, env="PIPELINE_BATCH_SIZE", ge=1)
+    pipeline_poll_interval: float = Field(0.2, env="PIPELINE_POLL_INTERVAL", gt=0)
+
     @validator("rasa_url", always=True)
     def _rasa_api_on_localhost(cls, value: str, values: Dict[str, Any]) -> str:
         return value.rstrip("/") or f"http://localhost:{values.get('rasa_port', 5005)}"
@@ -91,3 +140,9 @@ class BackendSettings(WhatsAppSettings):
     @property
     def widget_origins(self) -> Tuple[str, ...]:
         return origins(self.widget_allowed_origins)
+
+    @property
+    def secure_cookie(self) -> bool:
+        if self.console_secure_cookie is None:
+            return self.production
+        return self.console_secure_cookie

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -168,4 +169,80 @@ audit_log = Table(
     Column("record_type", String(32)),
     Column("record_id", String(64)),
     Column("detail", JSON, nullable=False),
+)
+
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    # A signed-in browser (backend/console/sessions.py). The cookie holds a
+    # random token; only its SHA-256 is kept, so a leaked table opens nothing.
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+live_events = Table(
+    "live_events",
+    metadata,
+    # What the console's pages hear live (backend/live.py): the id is the SSE
+    # event id a reconnecting page resumes after; pruned after a day.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("topic", String(64), nullable=False),
+    # Who may hear it: roles (comma separated) and, for department roles, the department.
+    Column("roles", String(255), nullable=False),
+    Column("department_code", String(64)),
+    Column("data", JSON, nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    # One per Rasa sender id: a pseudonym (WhatsApp) or a widget session, never a number.
+    Column("id", Integer, primary_key=True),
+    Column("sender_key", String(128), nullable=False, unique=True),
+    Column("channel", String(32)),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("last_event_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("user_messages", Integer, nullable=False, server_default="0"),
+    Column("bot_messages", Integer, nullable=False, server_default="0"),
+)
+
+conversation_events = Table(
+    "conversation_events",
+    metadata,
+    # Every message and bot action of a conversation, from Rasa's event broker
+    # (backend/pipeline/). event_key makes a redelivered event a no-op.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column(
+        "conversation_id",
+        Integer,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_key", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # user, bot, action, session
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("text", Text),  # phone numbers and NIK masked
+    Column("intent", String(128)),
+    Column("confidence", Float),
+    Column("entities", JSON),
+    Column("action", String(128)),
+    Column("channel", String(32)),
+    Column("origin", String(16)),  # bot, city (a notice), operator
+    Column("data", JSON),
+    Index("ix_conversation_events_conversation_at", "conversation_id", "at"),
+    Index("ix_conversation_events_at", "at"),
+)
+
+pipeline_cursors = Table(
+    "pipeline_cursors",
+    metadata,
+    # How far the consumer has read a source (Rasa's sql event broker's table),
+    # moved in the same transaction as what it read: nothing twice, nothing lost.
+    Column("source", String(64), primary_key=True),
+    Column("position", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
 )

@@ -23,6 +23,7 @@ fi
 
 $PY -m backend migrate
 $PY -m backend dev-keys
+$PY -m backend dev-users
 scripts/train.sh
 model=$(scripts/model-name.sh)
 
@@ -42,6 +43,9 @@ pids+=($!)
 $PY -m actions --port "$ACTIONS_PORT" &
 pids+=($!)
 $PY -m bot --model "$model" &
+pids+=($!)
+# The conversation pipeline: Rasa's sql broker (var/events.sqlite3) -> backend database.
+$PY -m backend consume &
 pids+=($!)
 
 # The URLs come last, under the start-up logs: once all three servers answer
@@ -70,6 +74,9 @@ if ready; then
   ----------------------------------------------------------------------------
   Lapor Mbak Wali 112 is running:
     city page + widget http://localhost:$BACKEND_PORT/
+    city console       http://localhost:$BACKEND_PORT/console/
+                       users: operator, kepala-regu, staf-dishub, kepala-dishub, pemilah,
+                       editor, monev, admin (password: konsol-dev-kediri)
     backend (Open311)  http://localhost:$BACKEND_PORT/open311/v2/services.json
     API description    http://localhost:$BACKEND_PORT/openapi.json
     action server      http://localhost:$ACTIONS_PORT/health

@@ -7,7 +7,7 @@ import logging
 import os
 import uuid
 from pathlib import Path
-from typing import AsyncIterator, Iterable, Iterator, List
+from typing import TYPE_CHECKING, AsyncIterator, Iterable, Iterator, List
 
 import psycopg2
 import pytest
@@ -25,6 +25,9 @@ from tests import servers
 from tests.fake_twilio import FakeTwilio
 from tests.servers import Server
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 # CI and developers' machines serve PostgreSQL here (trust auth). If it is not
 # reachable the PostgreSQL tests fail: they never skip.
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -32,6 +35,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 Sanic.test_mode = True
+CHROMIUM = "/usr/bin/chromium"
 
 
 def _create_postgres_database() -> str:
@@ -100,6 +104,11 @@ def _truncate(url: str) -> None:
             "user_roles",
             "users",
             "audit_log",
+            "console_sessions",
+            "live_events",
+            "conversation_events",
+            "conversations",
+            "pipeline_cursors",
         ):
             conn.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
@@ -151,6 +160,27 @@ def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
         function = getattr(item, "function", None)
         if function is not None and inspect.iscoroutinefunction(function):
             item.fixturenames.append("_shared_http_session_closed")  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator["Browser"]:
+    """Debian's headless Chromium (`make browser` installs it), one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,11 @@ TABLES = {
     "users",
     "user_roles",
     "audit_log",
+    "console_sessions",
+    "live_events",
+    "conversations",
+    "conversation_events",
+    "pipeline_cursors",
     "alembic_version",
 }
 

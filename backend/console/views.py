@@ -1,0 +1,76 @@
+"""Rendering console pages: the layout's context (who is signed in, the
+menu their roles open, the CSRF token) and the error page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, FrozenSet, List, Optional
+
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from backend import people, render
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    href: str
+    label: str
+    description: str
+    roles: FrozenSet[str]
+
+
+# The console's menu, in order; each page module's entry names the roles that
+# may open it (the same roles its routes allow). Later pages add theirs here.
+MENU: List[MenuItem] = [
+    MenuItem(
+        "/console/conversations",
+        "Percakapan",
+        "Baca percakapan warga dengan bot (cari dengan nomor laporan atau pseudonim).",
+        frozenset({"triage", "admin"}),
+    ),
+    MenuItem(
+        "/console/users",
+        "Pengguna",
+        "Buat, ubah dan nonaktifkan akun konsol; atur ulang kata sandi.",
+        frozenset({"admin"}),
+    ),
+    MenuItem(
+        "/console/audit",
+        "Jejak audit",
+        "Siapa melakukan apa, kapan, pada data mana.",
+        frozenset({"admin"}),
+    ),
+]
+
+
+def menu_for(person: Optional[people.Person]) -> List[MenuItem]:
+    if person is None:
+        return []
+    return [item for item in MENU if person.has(*item.roles)]
+
+
+def show(request: Request, template: str, status: int = 200, **values: Any) -> HTTPResponse:
+    """A console page with the layout's context filled in."""
+    session = getattr(request.ctx, "session", None)
+    person = session.person if session else None
+    context = {
+        "person": person,
+        "csrf_token": session.csrf_token if session else "",
+        "menu": menu_for(person),
+        "path": request.path,
+        "my_roles": ", ".join(people.ROLES[r] for r in sorted(person.roles)) if person else "",
+        **values,
+    }
+    return render.page(template, context, status=status)
+
+
+def error(request: Request, status: int, message: str) -> HTTPResponse:
+    titles = {401: "Perlu masuk", 403: "Tidak diizinkan", 404: "Tidak ditemukan"}
+    return show(
+        request,
+        "console/error.html",
+        status=status,
+        title=titles.get(status, "Terjadi kesalahan"),
+        message=message,
+    )
