@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install browser lock run test test-fast lint train migrate shell eval bench soak clean
+.PHONY: help install browser lock run test test-fast lint train migrate shell eval bench bench-pipeline soak clean
 
 help:
 	@echo "make run      install, migrate, train if needed, start backend + action server + Rasa"
@@ -19,6 +19,7 @@ help:
 	@echo "make train    train the Rasa model into models/"
 	@echo "make eval     evaluate the NLU on the held-out set; report under reports/"
 	@echo "make bench    load-test the bot over the REST channel"
+	@echo "make bench-pipeline  delay from a citizen's message to the console (RabbitMQ, PostgreSQL)"
 	@echo "make soak     mixed traffic with injected faults (SOAK_MINUTES=10); fails on loss or duplicate"
 	@echo "make shell    chat with the bot in the terminal"
 	@echo "make migrate  upgrade the database named by DATABASE_URL"
@@ -94,6 +95,10 @@ eval: install
 
 bench: install
 	$(PY) -m tests.bench.load
+
+# 1,000 messages through Rasa's pika broker and the consumer: p50/p90/p99/max delay.
+bench-pipeline: install
+	$(PY) -m tests.bench.pipeline
 
 # WhatsApp, REST and Open311 traffic for SOAK_MINUTES (default 10) while links
 # are cut on a schedule; exits non-zero on a lost or duplicated report.

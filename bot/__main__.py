@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from bot.settings import BotSettings, get_settings
 from lapor import logs
@@ -42,7 +42,22 @@ def main(argv: Optional[List[str]] = None) -> int:
     # endpoints*.yml name the action server through the environment.
     os.environ["ACTION_ENDPOINT_URL"] = settings.action_endpoint_url
     os.environ["ACTION_SERVER_TOKEN"] = settings.action_server_token
+    # So do their event brokers (the conversation pipeline, docs/pipeline.md).
+    os.environ.update(broker_environment(settings))
     return _run_rasa([*rasa_arguments(settings, model), *rasa_options])
+
+
+def broker_environment(settings: BotSettings) -> Dict[str, str]:
+    """The variables endpoints*.yml's event_broker reads; the SQLite file's folder is made."""
+    settings.rasa_events_db.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "RASA_EVENTS_DB": str(settings.rasa_events_db),
+        "RABBITMQ_HOST": settings.rabbitmq_host,
+        "RABBITMQ_PORT": str(settings.rabbitmq_port),
+        "RABBITMQ_USERNAME": settings.rabbitmq_username,
+        "RABBITMQ_PASSWORD": settings.rabbitmq_password,
+        "RABBITMQ_QUEUE": settings.rabbitmq_queue,
+    }
 
 
 def rasa_arguments(settings: BotSettings, model: Path) -> List[str]:

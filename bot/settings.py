@@ -12,6 +12,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from pydantic import Field, validator
 
+from lapor.paths import VAR
 from lapor.settings import (
     DEFAULT_BIND,
     DEFAULT_WIDGET_ORIGINS,
@@ -48,6 +49,16 @@ class BotSettings(WhatsAppSettings):
     # The backend as browsers see it (the widget's photo links); unset: BACKEND_URL.
     backend_public_url: str = Field("", env="BACKEND_PUBLIC_URL")
     open311_api_key: str = secret(DEVELOPMENT_API_KEY, "OPEN311_API_KEY")
+    # Rasa's event broker (endpoints*.yml, docs/pipeline.md): the sql broker's
+    # SQLite file under `make run` (the backend's RASA_EVENTS_DATABASE_URL reads
+    # it), RabbitMQ in production. The password is masked in logs; RabbitMQ's own
+    # set-up decides what it must be.
+    rasa_events_db: Path = Field(VAR / "events.sqlite3", env="RASA_EVENTS_DB")
+    rabbitmq_host: str = Field("localhost", env="RABBITMQ_HOST")
+    rabbitmq_port: int = Field(5672, env="RABBITMQ_PORT")
+    rabbitmq_username: str = Field("guest", env="RABBITMQ_USERNAME")
+    rabbitmq_password: str = secret("guest", "RABBITMQ_PASSWORD", feature="rabbitmq")
+    rabbitmq_queue: str = Field("rasa_events", env="RABBITMQ_QUEUE")
 
     @validator("backend_url", "twilio_webhook_base_url")
     def _no_trailing_slash(cls, value: Optional[str]) -> Optional[str]:

@@ -163,6 +163,18 @@ def backend(
         server.stop()
 
 
+def start_consumer(database_url: str, log: Path, **env: str) -> subprocess.Popen:
+    """The conversation pipeline's consumer (`python -m backend consume`), logging to `log`."""
+    SERVER_LOGS.append(log)
+    return subprocess.Popen(
+        [PYTHON, "-m", "backend", "consume"],
+        cwd=REPO_ROOT,
+        env=base_env(DATABASE_URL=database_url, **env),
+        stdout=log.open("a"),
+        stderr=subprocess.STDOUT,
+    )
+
+
 def actions_env(backend_url: str, log_dir: Path, **extra: str) -> Dict[str, str]:
     """What the action server needs to reach a test backend, with its own outbox."""
     return {
@@ -211,6 +223,8 @@ def rasa_server(
             "RASA_TOKEN": token,
             "REST_CHANNEL_TOKEN": REST_TOKEN,
             "ACTION_SERVER_TOKEN": ACTION_TOKEN,
+            # The sql event broker's file (endpoints.yml): the server's own, not var/'s.
+            "RASA_EVENTS_DB": str(log_dir / f"events-{port}.sqlite3"),
             **(extra_env or {}),
         },
     )

@@ -41,6 +41,7 @@ from tests import servers
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.fake_twilio import PUBLIC, WHATSAPP_FROM, FakeTwilio, post_webhook
 from tests.proxy import Proxy
+from tests.rabbit import drop_queue, queue_name
 
 TOKEN = "faults-token"  # Rasa's HTTP API
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -92,6 +93,8 @@ class Stack:
             raise
 
     def _start(self, standby: bool) -> None:
+        self.events_queue = queue_name("faults_events")
+        self._cleanups.append(lambda: drop_queue(self.events_queue))
         self.database_url = _create_postgres_database()
         self._cleanups.append(lambda: _drop_postgres_database(self.database_url))
         self.engine: Engine = create_engine(sync_url(self.database_url), future=True)
@@ -197,6 +200,8 @@ class Stack:
         endpoints = yaml.safe_load((REPO_ROOT / "endpoints.production.yml").read_text())
         endpoints["tracker_store"]["db"] = self.redis_dbs[0]
         endpoints["lock_store"]["db"] = self.redis_dbs[1]
+        # Conversation events go to a queue of this stack's own, deleted at close.
+        endpoints["event_broker"]["queues"] = [self.events_queue]
         return dict(endpoints)
 
     def _flush_redis(self) -> None:
