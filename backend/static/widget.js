@@ -62,6 +62,8 @@
     retry: "Coba lagi",
     noGeo: "Peramban tidak dapat mengambil lokasi. Silakan ketik alamatnya.",
     emergency: "Darurat? Telepon 112",
+    privacy: "Privasi",
+    privacyLabel: "Pemberitahuan privasi (membuka tab baru)",
     welcome: "Halo! Ceritakan aduan Bapak/Ibu, atau ketik \"menu\".",
     unread: " pesan baru",
   };
@@ -115,6 +117,7 @@
     ".lw-head{color:#fff;padding:8px 12px;display:flex;flex-wrap:wrap;align-items:center;gap:4px 8px}" +
     ".lw-head h2{font-size:16px;margin:0;flex:1}" +
     ".lw-head .lw-bar{flex-basis:100%;display:flex;justify-content:space-between;align-items:center}" +
+    ".lw-head .lw-privacy{color:#fff;font-size:13px;text-decoration:underline}" +
     ".lw-head button{background:transparent;border:1px solid rgba(255,255,255,.7);color:#fff;border-radius:6px;padding:4px 8px;cursor:pointer;font-size:13px}" +
     ".lw-state{font-size:12px;padding:4px 12px;background:#f2f4f7;color:#475467}" +
     ".lw-state[data-state=offline],.lw-state[data-state=reconnecting],.lw-state[data-state=error]{background:#fef3f2;color:#b42318}" +
@@ -162,10 +165,13 @@
   head.style.background = config.color;
   var title = el("h2", {}, config.title);
   var call = el("a", { href: "tel:112", "class": "lw-head-call", style: "color:#fff;font-size:13px" }, TEXT.emergency);
+  // How the city uses what is typed here (UU 27/2022), on the backend that serves the widget.
+  var privacy = el("a", { href: config.backend + "/privasi", target: "_blank", rel: "noopener",
+    "class": "lw-privacy", "aria-label": TEXT.privacyLabel, "data-testid": "lw-privacy" }, TEXT.privacy);
   var fresh = el("button", { type: "button", "data-testid": "lw-new" }, TEXT.newChat);
   var closer = el("button", { type: "button", "aria-label": TEXT.close }, "✕");
   var bar = el("div", { "class": "lw-bar" });
-  bar.append(call, fresh);
+  bar.append(call, privacy, fresh);
   head.append(title, closer, bar);
   var status = el("div", { "class": "lw-state", role: "status", "aria-live": "polite", "data-state": "connecting" }, TEXT.connecting);
   // Shown when the backend cannot issue a session: why, and a way to retry.

@@ -5,7 +5,9 @@ is checked; each MessageSid is accepted once into the channel's inbox (Redis)
 and marked done only after its turn, so a message whose process died mid-turn
 is run again by any replica; Twilio gets its answer at once while the bot's
 turn runs in the background, one message at a time per sender, and the
-replies go out through Twilio's REST API.
+replies go out through Twilio's REST API. A sender's first message is also
+answered with a short privacy notice linking the backend's /privasi page,
+sent after the bot's own reply, so an emergency instruction is never delayed.
 Delivery receipts arrive at /webhooks/whatsapp/status.
 
 Named in bot/credentials.yml; configured by the bot's settings
@@ -51,6 +53,12 @@ UNSUPPORTED = (
 )
 RECOVER_EVERY = 60.0  # seconds between looks for messages stranded by a dead process
 TROUBLE = "Mohon maaf, sistem sedang mengalami gangguan. Untuk keadaan darurat, telepon 112."
+# Sent once per citizen (UU 27/2022: people are told how their data is used).
+PRIVACY_NOTICE = (
+    "Informasi privasi: pesan, lokasi, dan gambar yang Bapak/Ibu kirim hanya kami gunakan "
+    "untuk menangani laporan dan keadaan darurat, dan disimpan terbatas sesuai masa simpan. "
+    "Selengkapnya, termasuk hak Bapak/Ibu atas data pribadi: {url}"
+)
 
 
 class WhatsAppOutput(OutputChannel):
@@ -124,6 +132,7 @@ class WhatsAppInput(InputChannel):
             BackendMedia.from_settings(settings),
             ContactCipher.from_settings(settings),
             public_base_url or settings.twilio_webhook_base_url,
+            privacy_url=f"{settings.backend_public_url}/privasi",
         )
 
     def __init__(
@@ -133,8 +142,11 @@ class WhatsAppInput(InputChannel):
         media: BackendMedia,
         cipher: ContactCipher,
         public_base_url: Optional[str] = None,
+        privacy_url: Optional[str] = None,
     ) -> None:
         self.config = config
+        # The privacy notice's link; None: no notice (tests of other behaviour).
+        self.privacy_url = privacy_url
         self.state = state
         self.media = media
         self.public_base_url = (public_base_url or "").rstrip("/") or None
@@ -226,9 +238,26 @@ class WhatsAppInput(InputChannel):
             except Exception:
                 logger.exception("WhatsApp message from %s failed", mask_phone(received.sender))
                 await self.output.send_text_message(received.sender, TROUBLE)
+            # After the reply, whatever it was: a first message about a fire
+            # hears "telepon 112" before anything about privacy.
+            await self._privacy_notice(received)
         # Not in a `finally`: a turn cut short by shutdown (cancelled) stays
         # in the inbox, and a replica runs it again.
         await self.state.done(received.message_sid)
+
+    async def _privacy_notice(self, received: inbound.Inbound) -> None:
+        """The notice, once per citizen across replicas (lapor/whatsapp/state.py)."""
+        if not self.privacy_url:
+            return
+        conversation = self.cipher.pseudonym(received.sender)
+        if not await self.state.first_contact(conversation):
+            return
+        notice = Message(text=PRIVACY_NOTICE.format(url=self.privacy_url))
+        try:
+            await self.output.channel.send_session(received.sender, conversation, notice)
+        except Exception as exc:  # never a reason to run the turn again
+            logger.error("privacy notice to %s not sent: %r", mask_phone(conversation), exc)
+            await self.state.not_noticed(conversation)
 
     async def recover(self, on_new_message: OnNewMessage) -> int:
         """Runs the accepted messages whose process died before their turn ended."""

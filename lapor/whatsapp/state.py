@@ -5,7 +5,8 @@ the inbox of accepted messages until their turn has run (Twilio's retries are
 answered once, and a message whose process died mid-turn is picked up again),
 the numbered buttons each sender was last shown, each sender's last inbound
 time (WhatsApp's 24-hour window), the sealed number behind each pseudonym
-(lapor/contact.py) and the delivery status of sent messages. Without
+(lapor/contact.py), who was already sent the privacy notice (first contact)
+and the delivery status of sent messages. Without
 REDIS_URL (`make run` on one process) a process-local store stands in.
 
 When Redis is unreachable a message is still processed: deduplication is
@@ -28,6 +29,9 @@ DAY = 24 * 3600
 SEEN_TTL = 2 * DAY
 STATUS_TTL = 30 * DAY
 CONTACT_TTL = 30 * DAY
+# A citizen is told the privacy notice once; one back after more than a year
+# (past every retention period) is told again.
+NOTICE_TTL = 400 * DAY
 # How long a process may hold a message it accepted before another replica
 # takes it as stranded (its process died mid-turn) and runs it again.
 LEASE_TTL = 300
@@ -223,6 +227,21 @@ class ChannelState:
     async def contact(self, pseudonym: str) -> Optional[str]:
         stored = await self._degraded("contact", self.store.get(f"contact:{pseudonym}"), None)
         return stored or self._contacts.get(pseudonym)
+
+    async def first_contact(self, sender: str) -> bool:
+        """True once per sender (a pseudonym), in whichever replica asks first.
+
+        Claimed atomically (SET NX) before the privacy notice is sent, so two
+        replicas handling the sender's first two messages do not both send it.
+        When the store is unreachable: False. The notice waits for a later
+        message rather than repeating with every one while Redis is down.
+        """
+        claim = self.store.set_once(f"noticed:{sender}", NOTICE_TTL)
+        return await self._degraded("first contact", claim, False)
+
+    async def not_noticed(self, sender: str) -> None:
+        """The notice did not go out: the sender's next message tries again."""
+        await self._degraded("first contact", self.store.delete(f"noticed:{sender}"), None)
 
     async def record_status(self, message_sid: str, status: str, error: Optional[str]) -> None:
         value = json.dumps({"status": status, "error_code": error, "at": time.time()})

@@ -26,7 +26,10 @@ STATUS = "/webhooks/whatsapp/status"
 Handler = Callable[[UserMessage], Awaitable[Any]]
 
 
-def make_channel(fake: FakeTwilio, backend: Server, store: Any = None) -> WhatsAppInput:
+def make_channel(
+    fake: FakeTwilio, backend: Server, store: Any = None, privacy_url: Optional[str] = None
+) -> WhatsAppInput:
+    """The WhatsApp channel on the fake Twilio; without `privacy_url`, no first-contact notice."""
     config = fake.config(max_media_bytes=1024 * 1024, status_callback=f"{PUBLIC}{STATUS}")
     return WhatsAppInput(
         config,
@@ -34,6 +37,7 @@ def make_channel(fake: FakeTwilio, backend: Server, store: Any = None) -> WhatsA
         BackendMedia(backend.url, "test-api-key"),
         ContactCipher(DEVELOPMENT_CONTACT_KEY.encode()),
         public_base_url=PUBLIC,
+        privacy_url=privacy_url,
     )
 
 
