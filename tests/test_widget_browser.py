@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Dict, Iterator, Optional
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, select
 
 from backend.tables import notifications, tickets
@@ -23,7 +23,6 @@ from tests.backend.test_media import assert_clean_jpeg, phone_photo
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = servers.REPO_ROOT / "reports"
 # Inside kelurahan Setonogedong.
 HERE = {"latitude": -7.816731, "longitude": 112.012012}
@@ -45,6 +44,14 @@ def site(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict
         "REDIS_URL": REDIS,
         "NOTIFY_INTERVAL": "0.5",
     }
+    # The conversation pipeline: Rasa's sql broker file -> the backend database.
+    events_db = logs / f"events-{rasa_port}.sqlite3"
+    consumer = servers.start_consumer(
+        database_url,
+        logs / "consumer.log",
+        RASA_EVENTS_DATABASE_URL=f"sqlite:///{events_db}",
+        PIPELINE_POLL_INTERVAL="0.1",
+    )
     try:
         with servers.backend(database_url, logs, extra_env=backend_env) as backend:
             # The demo page (on the backend) embeds the widget, which talks to Rasa.
@@ -67,25 +74,9 @@ def site(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict
                     "rasa_url": f"http://127.0.0.1:{rasa_port}",
                 }
     finally:
+        consumer.terminate()
+        consumer.wait(30)
         _drop_postgres_database(database_url)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 def shot(page: Page, name: str) -> None:
@@ -358,3 +349,52 @@ def test_a_known_session_id_without_its_token_gets_a_conversation_of_its_own(
     page.keyboard.press("Enter")
     bot_says(page, "Selamat datang")
     context.close()
+
+
+def test_a_widget_conversation_appears_live_in_the_console_viewer(
+    site: Dict[str, str], browser: Browser
+) -> None:
+    """The pipeline end to end: Rasa's event broker, the consumer, the database,
+    the live stream, the officer's open page; nobody reloads anything."""
+    made = servers.run_process(
+        "backend", "create-user", "sari", "--role", "triage", "--password-stdin",
+        stdin=OFFICER_PASSWORD + "\n", DATABASE_URL=site["database_url"],
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    officer = browser.new_context(viewport={"width": 1366, "height": 768})
+    console = officer.new_page()
+    console.goto(f"{site['url']}/console/conversations")
+    console.get_by_label("Nama pengguna").fill("sari")
+    console.get_by_label("Kata sandi").fill(OFFICER_PASSWORD)
+    console.keyboard.press("Enter")
+    expect(console.locator("[data-live-state]")).to_have_text("Terhubung langsung", timeout=15000)
+
+    citizen = browser.new_context(viewport={"width": 390, "height": 800})
+    chat = citizen.new_page()
+    open_widget(chat, site["url"])
+    chat.get_by_label("Tulis pesan...").fill("lampu jalan depan pasar Bandar mati pak")
+    chat.keyboard.press("Enter")
+    bot_says(chat, "kirim foto")
+    sender = chat.evaluate("JSON.parse(localStorage.getItem('lapor-widget:session'))")
+
+    row = console.locator("#convo-rows tr", has_text=sender)
+    expect(row).to_be_visible(timeout=20000)
+    expect(row).to_contain_text("lampu jalan depan pasar Bandar mati pak")
+    console.screenshot(path=str(SHOTS / "console-live-list.png"))
+    row.get_by_role("link").click()
+    transcript = console.locator("#chat")
+    expect(transcript.locator(".msg-user")).to_contain_text("lampu jalan depan pasar Bandar")
+    expect(transcript.locator(".msg-bot", has_text="foto").first).to_be_visible()
+    expect(console.locator("[data-live-state]")).to_have_text("Terhubung langsung", timeout=15000)
+
+    chat.get_by_label("Tulis pesan...").fill("sudah tiga hari gelap, rawan")
+    chat.keyboard.press("Enter")
+    expect(transcript.locator(".msg-user", has_text="sudah tiga hari gelap")).to_be_visible(
+        timeout=20000
+    )
+    console.screenshot(path=str(SHOTS / "console-live-transcript.png"), full_page=True)
+    officer.close()
+    citizen.close()
+
+
+OFFICER_PASSWORD = "kata-sandi-pemilah-uji"
