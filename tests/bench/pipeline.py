@@ -3,33 +3,39 @@
 Rasa's own broker (PikaEventBroker to the local RabbitMQ, or SQLEventBroker
 with `--source sql`) publishes 1,000 turns as Rasa does (the user's message,
 the bot's action, its answer, action_listen), each stamped with the current
-time, while `python -m backend consume` runs on a fresh PostgreSQL database.
-A reader polls live_events every 5 ms, as the console's event stream does,
-and takes for each user message the time from the event's timestamp to the
-moment its live event is visible. Prints p50, p90, p99 and max in ms, and
-the throughput.
+time, while `python -m backend consume` runs on a fresh PostgreSQL database
+and a real backend serves the console. A triage officer's event stream
+(/console/events, as an open console page hears it) takes for each user
+message the time from the event's timestamp to the moment it arrives: the
+whole path. Prints p50, p90, p99 and max in ms, and the throughput.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
+import logging
 import signal
 import statistics
 import subprocess
 import tempfile
 import time
-import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Dict, List
 
+import aiohttp
+import structlog
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
-from backend import live, migrate
+from backend import live, migrate, people
+from backend.console import sessions
 from lapor.db import create_engine
 from tests import servers
 from tests.conftest import _create_postgres_database, _drop_postgres_database
+from tests.rabbit import drop_queue, queue_name
 
 
 def turn(sender: str, n: int) -> List[Dict[str, Any]]:
@@ -72,22 +78,40 @@ async def publish(args: argparse.Namespace, queue: str, events_db: Path) -> floa
     return time.perf_counter() - started
 
 
-async def watch(database_url: str, expected: int, timeout: float) -> List[float]:
-    engine = create_engine(database_url)
+async def watch(
+    backend: servers.Server, cookie: str, expected: int, timeout: float, last: int
+) -> List[float]:
+    """Delays of the citizens' messages as a console page hears them (its SSE stream)."""
     delays: List[float] = []
-    last = await live.latest_id(engine)
-    deadline = time.monotonic() + timeout
+    headers = {"cookie": f"{sessions.COOKIE}={cookie}"}
+    url = f"{backend.url}/console/events?topics=conversation&after={last}"
+    async with aiohttp.ClientSession() as client, client.get(url, headers=headers) as stream:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(_hear(stream, delays, expected), timeout)
+    return delays
+
+
+async def _hear(stream: aiohttp.ClientResponse, delays: List[float], expected: int) -> None:
+    async for raw in stream.content:
+        line = raw.decode()
+        if not line.startswith("data: "):
+            continue
+        data = json.loads(line[len("data: ") :])
+        if data.get("kind") == "user":
+            delays.append(time.time() - datetime.fromisoformat(data["at"]).timestamp())
+            if len(delays) >= expected:
+                return
+
+
+async def _session(database_url: str) -> str:
+    """A triage officer signed in (the stream wants a session)."""
+    engine = create_engine(database_url)
     try:
-        while len(delays) < expected and time.monotonic() < deadline:
-            for event in await live.after(engine, last):
-                last = event.id
-                if event.topic == "conversation" and event.data.get("kind") == "user":
-                    at = datetime.fromisoformat(event.data["at"]).timestamp()
-                    delays.append(time.time() - at)
-            await asyncio.sleep(0.005)
+        person = await people.create_user(engine, "bench-pemilah", "x" * 16, ["triage"])
+        hours = timedelta(hours=1)
+        return await sessions.open_session(engine, person, sessions.Lifetimes(hours, hours))
     finally:
         await engine.dispose()
-    return delays
 
 
 async def measure(args: argparse.Namespace, database_url: str, queue: str, work: Path) -> None:
@@ -106,17 +130,30 @@ async def measure(args: argparse.Namespace, database_url: str, queue: str, work:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    backend = servers.start_backend(database_url, work)
     try:
+        cookie = await _session(database_url)
         await asyncio.sleep(3)  # the consumer up and declared the queue
+        # Known before the first message: none is stored before the watcher looks.
+        last = await _latest(database_url)
         started = time.perf_counter()
-        watcher = asyncio.create_task(watch(database_url, args.messages, args.timeout))
+        watcher = asyncio.create_task(watch(backend, cookie, args.messages, args.timeout, last))
         sent = await publish(args, queue, events_db)
         delays = await watcher
         elapsed = time.perf_counter() - started
     finally:
         consumer.send_signal(signal.SIGTERM)
         consumer.wait(timeout=30)
+        backend.stop()
     report(args, delays, sent, elapsed)
+
+
+async def _latest(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        return await live.latest_id(engine)
+    finally:
+        await engine.dispose()
 
 
 def report(args: argparse.Namespace, delays: List[float], sent: float, elapsed: float) -> None:
@@ -128,7 +165,7 @@ def report(args: argparse.Namespace, delays: List[float], sent: float, elapsed: 
     )
     if ms:
         print(
-            f"delay message -> console: p50={q[49]:.1f}ms p90={q[89]:.1f}ms "
+            f"delay message -> console page (SSE): p50={q[49]:.1f}ms p90={q[89]:.1f}ms "
             f"p99={q[98]:.1f}ms max={ms[-1]:.1f}ms"
         )
     print(f"throughput: {len(ms) / elapsed:.0f} messages/s ({4 * len(ms) / elapsed:.0f} events/s)")
@@ -141,8 +178,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0, help="messages per second")
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args()
+    # Rasa's brokers log each event (its text included) at debug level.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
     database_url = _create_postgres_database()
-    queue = f"bench_pipeline_{uuid.uuid4().hex[:8]}"
+    queue = queue_name("bench_pipeline")
     try:
         migrate.upgrade(database_url)
         with tempfile.TemporaryDirectory() as work:
@@ -150,9 +189,7 @@ def main() -> None:
     finally:
         _drop_postgres_database(database_url)
         if args.source == "pika":
-            from tests.test_pipeline_e2e import delete_queue
-
-            asyncio.run(delete_queue(queue))
+            drop_queue(queue)
 
 
 if __name__ == "__main__":
