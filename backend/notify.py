@@ -7,7 +7,8 @@ twice). WhatsApp reporters get free text inside the 24-hour window and the
 approved `ticket_status` template outside it; web-chat reporters get it in
 the widget, live or when they next open it.
 
-A notice that cannot be delivered is never deleted: with no way to reach the
+A notice that cannot be delivered is kept (until RETENTION_NOTIFICATION_DAYS,
+backend/retention.py): with no way to reach the
 citizen (no template outside the window) it is `undeliverable` at once, and
 after MAX_ATTEMPTS failed sends `failed`; both are logged and listed by
 `python -m backend notices`.

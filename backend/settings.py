@@ -7,7 +7,7 @@ The defaults make `make run` work with nothing configured; production
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Literal, Optional, Tuple
+from typing import Any, Dict, List, Literal, Optional, Tuple
 
 from pydantic import Field, validator
 
@@ -19,6 +19,7 @@ from lapor.settings import (
     DEVELOPMENT_API_KEY,
     DEVELOPMENT_RASA_TOKEN,
     MiB,
+    Problem,
     WhatsAppSettings,
     database,
     origins,
@@ -140,6 +141,14 @@ class BackendSettings(WhatsAppSettings):
     @property
     def widget_origins(self) -> Tuple[str, ...]:
         return origins(self.widget_allowed_origins)
+
+    def production_problems(self) -> List[Problem]:
+        problems = super().production_problems()
+        if self.pipeline_source == "sql" and self.rasa_events_database_url.startswith("sqlite"):
+            # One file on one machine: Rasa replicas elsewhere could not write it.
+            reason = "is sql on a SQLite file: production reads RabbitMQ (PIPELINE_SOURCE=pika)"
+            problems.append(Problem(self.env_name("pipeline_source"), reason))
+        return problems
 
     @property
     def secure_cookie(self) -> bool:

@@ -120,7 +120,8 @@ notifications = Table(
     Column("kind", String(16)),  # "text" inside WhatsApp's 24-hour window, else "template"
     Column("last_error", Text),
     # pending -> sent, or undeliverable (no approved template outside the
-    # 24-hour window) / failed (the retry cap): kept and listed, never deleted.
+    # 24-hour window) / failed (the retry cap): kept and listed until the
+    # retention period (backend/retention.py).
     Column("state", String(16), nullable=False, server_default="pending"),
     Index("ix_notifications_due", "state", "next_attempt_at"),
 )

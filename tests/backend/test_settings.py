@@ -26,7 +26,13 @@ clean_environment = isolated(BackendSettings)
 
 
 def production_env(**overrides: str) -> Dict[str, str]:
-    return {"APP_ENV": "production", **FIT_SECRETS, "DATABASE_URL": POSTGRES, **overrides}
+    return {
+        "APP_ENV": "production",
+        **FIT_SECRETS,
+        "DATABASE_URL": POSTGRES,
+        "PIPELINE_SOURCE": "pika",
+        **overrides,
+    }
 
 
 def test_development_defaults() -> None:
@@ -107,6 +113,7 @@ def test_a_fit_production_configuration_passes_the_check(monkeypatch: pytest.Mon
         ("CONTACT_KEY", "", "is not set"),
         ("DATABASE_URL", "", "is not set"),
         ("TWILIO_AUTH_TOKEN", "too-short", "is shorter than 32 characters"),
+        ("PIPELINE_SOURCE", "sql", "is sql on a SQLite file"),
     ],
 )
 def test_production_check_names_what_it_refuses(
@@ -190,7 +197,7 @@ async def test_production_backend_refuses_while_a_development_key_is_valid(
     finally:
         await engine.dispose()
     # Nothing development left: production starts.
-    env = {"APP_ENV": "production", **FIT_SECRETS}
+    env = {"APP_ENV": "production", "PIPELINE_SOURCE": "pika", **FIT_SECRETS}
     del env["OPEN311_API_KEY"]  # start_backend sets it
     server = servers.start_backend(database_url, tmp_path, api_key=API_KEY, extra_env=env)
     server.stop()
