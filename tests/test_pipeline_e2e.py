@@ -10,8 +10,6 @@ import os
 import signal
 import subprocess
 import time
-import urllib.request
-import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Set
 
@@ -291,46 +289,3 @@ def test_sql_consumer_killed_mid_stream_loses_and_repeats_nothing(
 
 
 # --- a real Rasa server ------------------------------------------------------
-
-
-@pytest.mark.e2e
-async def test_a_message_to_the_rasa_server_reaches_conversation_events(
-    model: Path, postgres_backend: str, tmp_path: Path
-) -> None:
-    events_db = tmp_path / "events.sqlite3"
-    sender = f"pipeline-{uuid.uuid4().hex[:8]}"
-    # No action server: the turn ends with the apology, the user's event is published all the same.
-    with servers.rasa_server(
-        model, "http://127.0.0.1:9", tmp_path, extra_env={"RASA_EVENTS_DB": str(events_db)}
-    ) as rasa:
-        request = urllib.request.Request(
-            f"{rasa.url}/webhooks/rest/webhook",
-            data=json.dumps(
-                {"sender": sender, "message": "halo, nomor saya 081234567890"}
-            ).encode(),
-            headers={"Content-Type": "application/json", **servers.REST_HEADERS},
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            assert response.status == 200
-    backend = create_engine(postgres_backend)
-    events = create_engine(f"sqlite:///{events_db}")
-    try:
-        while await SqlSource(backend, events).step():
-            pass
-    finally:
-        await backend.dispose()
-        await events.dispose()
-    engine = create_sync_engine(sync_url(postgres_backend), future=True)
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                conversation_events.c.kind,
-                conversation_events.c.text,
-                conversation_events.c.channel,
-            )
-            .join(conversations)
-            .where(conversations.c.sender_key == sender)
-        ).all()
-    engine.dispose()
-    assert ("user", "halo, nomor saya 0812********", "rest") in rows
-    assert any(kind == "bot" for kind, _, _ in rows)

@@ -387,11 +387,13 @@ def test_a_widget_conversation_appears_live_in_the_console_viewer(
     expect(transcript.locator(".msg-bot", has_text="foto").first).to_be_visible()
     expect(console.locator("[data-live-state]")).to_have_text("Terhubung langsung", timeout=15000)
 
-    chat.get_by_label("Tulis pesan...").fill("sudah tiga hari gelap, rawan")
+    chat.get_by_label("Tulis pesan...").fill("sudah tiga hari gelap, rawan. wa saya 081234567890")
     chat.keyboard.press("Enter")
-    expect(transcript.locator(".msg-user", has_text="sudah tiga hari gelap")).to_be_visible(
-        timeout=20000
-    )
+    said = transcript.locator(".msg-user", has_text="sudah tiga hari gelap")
+    expect(said).to_be_visible(timeout=20000)
+    # Stored and shown with the number masked: the console never holds it.
+    expect(said).to_contain_text("0812********")
+    assert "081234567890" not in console.content()
     console.screenshot(path=str(SHOTS / "console-live-transcript.png"), full_page=True)
     officer.close()
     citizen.close()
