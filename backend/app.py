@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, Coroutine, List
 
 from sanic import Sanic
 from sanic.request import Request
@@ -77,24 +77,31 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     @app.after_server_start
     async def _start_background(app: Sanic, _loop: object) -> None:
         engine = app.ctx.backend.engine
-        app.add_task(_later(lambda: limits.prune(engine), "old rate counters"))
-        app.add_task(_later(lambda: live.prune(engine), "old live events"))
-        app.add_task(
+        jobs: List[Coroutine[Any, Any, None]] = [
+            _later(lambda: limits.prune(engine), "old rate counters"),
+            _later(lambda: live.prune(engine), "old live events"),
             _later(
                 lambda: retention.purged_total(engine, settings),
                 "retention purge",
                 settings.purge_interval,
-            )
-        )
+            ),
+        ]
         out = outbound.build(settings, app.ctx.backend.cipher)
-        if not out.channels:
+        if out.channels:
+            jobs.append(
+                repeat(lambda: notify.flush(engine, out), settings.notify_interval, "notices")
+            )
+        else:
             # Nothing can be sent yet: notices wait, pending, for a channel to be configured.
             logger.info("no channel to reach citizens is configured: status notices stay queued")
-            return
-        app.add_task(repeat(lambda: notify.flush(engine, out), settings.notify_interval, "notices"))
+        # Kept, so that stopping the server cancels them instead of leaving them pending.
+        app.ctx.background = [asyncio.create_task(job) for job in jobs]
 
     @app.after_server_stop
     async def _disconnect(app: Sanic, _loop: object) -> None:
+        for task in getattr(app.ctx, "background", []):
+            task.cancel()
+        await asyncio.gather(*getattr(app.ctx, "background", []), return_exceptions=True)
         if hasattr(app.ctx, "live_hub"):
             await app.ctx.live_hub.stop()
         await app.ctx.backend.engine.dispose()
