@@ -9,6 +9,9 @@ Replicas: a step first takes the cursor row's lock (INSERT ... ON CONFLICT on
 it begins SQLite's write transaction; SELECT ... FOR UPDATE on PostgreSQL),
 so one replica reads at a time and the others wait for its commit.
 
+Once stored, Rasa's rows are deleted (all but the last): the backend keeps
+conversations for their retention period, Rasa's table would keep them for ever.
+
 Ids are Rasa's insertion order. On SQLite they are gapless (max + 1). On
 PostgreSQL a sequence hands out ids before commit, so with several Rasa
 writers id 11 can be visible while id 10 is not yet: a gap. The step stops
@@ -22,7 +25,7 @@ import logging
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend.pipeline.events import BadEvent, Row, parse, to_row
@@ -88,7 +91,16 @@ class SqlSource:
             )
             stored = await store(conn, rows)  # its live events last, before commit
         self._progress.add(len(records), len(stored))
+        await self._forget_before(self._seen)
         return len(records)
+
+    async def _forget_before(self, position: int) -> None:
+        """Rasa's copies of what is stored (message text, metadata with the sealed
+        number) go: they are the backend's to keep, for its retention period. The
+        last one stays: SQLite gives a new row the largest id + 1, so an emptied
+        table would start again at 1, behind the cursor."""
+        async with self._events.begin() as conn:
+            await conn.execute(delete(rasa_events).where(rasa_events.c.id < position))
 
     async def _anything_after(self, position: int) -> bool:
         async with self._events.connect() as conn:
