@@ -249,3 +249,31 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     root = logging.getLogger()
     if _number_leaks not in root.handlers:
         root.addHandler(_number_leaks)
+
+
+# --- No hang at exit ------------------------------------------------------------
+# A worker thread that is not a daemon (aiosqlite runs each connection in one)
+# keeps the interpreter alive after the last test when a connection was never
+# closed: the run would print its result and then hang until CI's timeout. The
+# leak is reported by name and the run ends with its real exit status.
+
+_exit_status: List[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _exit_status.append(int(exitstatus))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import sys
+    import threading
+
+    lingering = [
+        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
+    ]
+    if lingering and _exit_status:
+        names = ", ".join(f"{t.name} ({getattr(t, '_target', None)})" for t in lingering)
+        print(f"\nthreads left running after the tests (a leak to fix): {names}", file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(_exit_status[-1])
