@@ -7,6 +7,11 @@ fingerprint (`fingerprint_addon`), so a change to any of them retrains what
 depends on it, and the cache can be shared by every checkout on a machine
 (RASA_CACHE_DIRECTORY, scripts/env.sh). scripts/model-name.sh hashes the same
 files for the model's name.
+
+Rasa's key also holds each component's config with its defaults: a value that
+names the checkout (an absolute path) splits the cache per checkout, so paths
+here and in component configs are relative to the repo root
+(tests/bot/test_fingerprint.py compares two copies of the project).
 """
 
 from __future__ import annotations

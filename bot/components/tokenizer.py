@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import string
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
 import spacy
@@ -21,7 +20,8 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.fingerprint import code_fingerprint
-from lapor.normalize import SLANG_LEXICON, load_lexicon, normalize_word
+from lapor.normalize import load_lexicon, normalize_word
+from lapor.paths import REPO_ROOT, SLANG_LEXICON
 
 # spaCy keeps "kel.bandarlor" or "rt.02/rw.05" as one token; people type them
 # without spaces, and the kelurahan inside must be a token of its own.
@@ -39,8 +39,9 @@ class IndonesianTokenizer(Tokenizer):
             "intent_split_symbol": "_",
             "token_pattern": None,
             "prefix_separator_symbol": None,
-            # Relative paths are read from the working directory (the repo root).
-            "lexicon": str(SLANG_LEXICON),
+            # Relative to the repo root, never absolute: Rasa's training cache key
+            # includes this config, and the cache is shared by every checkout.
+            "lexicon": str(SLANG_LEXICON.relative_to(REPO_ROOT)),
             "normalize": True,
         }
 
@@ -48,7 +49,7 @@ class IndonesianTokenizer(Tokenizer):
         super().__init__(config)
         # A blank pipeline ships inside the spaCy package: nothing to download.
         self._nlp = spacy.blank("id")
-        self._lexicon = load_lexicon(Path(config["lexicon"])) if config["normalize"] else {}
+        self._lexicon = load_lexicon(REPO_ROOT / config["lexicon"]) if config["normalize"] else {}
 
     @classmethod
     def create(
