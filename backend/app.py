@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from typing import Any, Awaitable, Callable, Coroutine, List
 
 from sanic import Sanic
@@ -26,19 +27,25 @@ from backend import (
     widget,
 )
 from backend.context import AppContext, context
+from backend.emergency import agencies, escalation, sends
+from backend.emergency import api as emergency_api
 from backend.errors import install_error_handlers
 from backend.settings import BackendSettings
 from lapor import http
 from lapor.catalogue import load_catalogue
 from lapor.contact import ContactCipher
+from lapor.conversations import RasaConversations
 from lapor.db import create_engine
+from lapor.outbound import Outbound
 from lapor.periodic import repeat
 from lapor.settings import MiB
+from lapor.whatsapp.twilio import TwilioClient, TwilioConfig
 from lapor.wilayah import load_wilayah
 
 logger = logging.getLogger(__name__)
 
 PRUNE_EVERY = 600.0  # seconds between deletions of rate counters of past windows
+STOP_WAIT = 5.0  # seconds a background round in progress may take to finish at shutdown
 
 
 def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
@@ -46,6 +53,7 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     # its message instead of failing the first request.
     catalogue = load_catalogue(settings.services_file)
     wilayah = load_wilayah(settings.gazetteer_file)
+    directory = agencies.load(settings.agencies_file)
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     # Photos up to their limit, with room for the form around them.
@@ -59,6 +67,7 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     app.blueprint(openapi.bp)
     app.blueprint(console.blueprint())
     app.blueprint(privacy_notice.bp)
+    app.blueprint(emergency_api.bp)
     widget.install_cors(app, settings.widget_origins)
     app.add_route(health, "/health", methods=["GET"])
     install_error_handlers(app)
@@ -72,12 +81,14 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
             wilayah,
             create_engine(settings.database_url),
             ContactCipher.from_settings(settings),
+            directory,
         )
 
     @app.after_server_start
     async def _start_background(app: Sanic, _loop: object) -> None:
         engine = app.ctx.backend.engine
-        jobs: List[Coroutine[Any, Any, None]] = [
+        # Sleeping jobs: cancelled at shutdown.
+        sleepers: List[Coroutine[Any, Any, None]] = [
             _later(lambda: limits.prune(engine), "old rate counters"),
             _later(lambda: live.prune(engine), "old live events"),
             _later(
@@ -87,27 +98,60 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
             ),
         ]
         out = outbound.build(settings, app.ctx.backend.cipher)
+        app.ctx.senders = emergency_senders(settings, out, app.ctx.backend.cipher)
+        # Jobs that run from the start: at shutdown they finish the round in hand
+        # (it may hold a database connection) and stop (see _disconnect).
+        app.ctx.stopping = stopping = asyncio.Event()
+        every = settings.emergency_check_interval
+        rounds = [
+            repeat(lambda: _escalate(app.ctx.backend), every, "emergency escalation", stopping),
+            repeat(lambda: sends.flush(engine, app.ctx.senders), every, "incident sends", stopping),
+        ]
         if out.channels:
-            jobs.append(
-                repeat(lambda: notify.flush(engine, out), settings.notify_interval, "notices")
-            )
+            notices = lambda: notify.flush(engine, out)  # noqa: E731
+            rounds.append(repeat(notices, settings.notify_interval, "notices", stopping))
         else:
             # Nothing can be sent yet: notices wait, pending, for a channel to be configured.
             logger.info("no channel to reach citizens is configured: status notices stay queued")
-        # Kept, so that stopping the server cancels them instead of leaving them pending.
-        app.ctx.background = [asyncio.create_task(job) for job in jobs]
+        app.ctx.rounds = [asyncio.create_task(job) for job in rounds]
+        app.ctx.sleepers = [asyncio.create_task(job) for job in sleepers]
 
     @app.after_server_stop
     async def _disconnect(app: Sanic, _loop: object) -> None:
-        for task in getattr(app.ctx, "background", []):
+        rounds = getattr(app.ctx, "rounds", [])
+        if rounds:
+            app.ctx.stopping.set()
+            await asyncio.wait(rounds, timeout=STOP_WAIT)
+        background = [*rounds, *getattr(app.ctx, "sleepers", [])]
+        for task in background:
             task.cancel()
-        await asyncio.gather(*getattr(app.ctx, "background", []), return_exceptions=True)
+        await asyncio.gather(*background, return_exceptions=True)
         if hasattr(app.ctx, "live_hub"):
             await app.ctx.live_hub.stop()
         await app.ctx.backend.engine.dispose()
         await http.close()
 
     return app
+
+
+def emergency_senders(
+    settings: BackendSettings, out: Outbound, cipher: ContactCipher
+) -> sends.Senders:
+    voice = TwilioConfig.from_settings(settings)
+    client = TwilioClient(voice) if voice.account_sid and voice.voice_from else None
+    return sends.Senders(
+        out, RasaConversations(settings.rasa_url, settings.rasa_token), cipher, client
+    )
+
+
+async def _escalate(ctx: AppContext) -> int:
+    escalated = await escalation.escalate_due(
+        ctx.engine,
+        timedelta(seconds=ctx.settings.emergency_accept_seconds),
+        ctx.settings.emergency_supervisor_phone,
+        ctx.agencies,
+    )
+    return len(escalated)
 
 
 async def _later(

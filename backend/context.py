@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sanic.request import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from backend.emergency.agencies import Directory
 from backend.settings import BackendSettings
 from lapor.catalogue import Catalogue
 from lapor.contact import ContactCipher
@@ -21,6 +22,8 @@ class AppContext:
     engine: AsyncEngine
     # Opens the phone numbers the chat channels send sealed.
     cipher: ContactCipher
+    # Who 112 dispatches for which emergency (data/agencies.yml).
+    agencies: Directory
 
 
 def context(request: Request) -> AppContext:

@@ -41,6 +41,7 @@ def periods(settings: BackendSettings) -> Dict[str, str]:
         "media": period(min(settings.retention_media_days, settings.retention_ticket_days)),
         "audit": period(settings.retention_audit_days),
         "notification": period(settings.retention_notification_days),
+        "incident": period(settings.retention_incident_days),
     }
 
 

@@ -14,6 +14,12 @@ shows them. `purge` runs every PURGE_INTERVAL in every backend replica
   rounded place, dates and status stay for the city's figures;
 - media: photos of tickets closed longer than the period are deleted (and the
   ticket's links emptied), so are old photos no ticket ever took;
+- emergencies: an incident resolved longer ago than the period is
+  anonymised like a ticket: the sealed number, the citizen's words, the
+  transcript and the place's text go, the operators' notes are masked, its
+  sends (which hold the number and the messages) are deleted; its type,
+  kelurahan, rounded place and every second of its timeline stay for the
+  monitoring figures;
 - audit records, sent or abandoned status notices (they hold the number) and
   expired console sessions are deleted.
 
@@ -30,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence, Union
 
-from sqlalchemy import String, and_, cast, delete, exists, func, not_, or_, select, update
+from sqlalchemy import Column, String, and_, cast, delete, exists, func, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -41,6 +47,9 @@ from backend.tables import (
     console_sessions,
     conversation_events,
     conversations,
+    incident_events,
+    incident_sends,
+    incidents,
     media,
     notifications,
     ticket_events,
@@ -66,6 +75,7 @@ KINDS = (
     "conversation_events",
     "conversations",
     "tickets",
+    "incidents",
     "media",
     "audit",
     "notifications",
@@ -80,6 +90,7 @@ class Policy:
     media_days: int
     audit_days: int
     notification_days: int
+    incident_days: int = 365
 
     @classmethod
     def from_settings(cls, settings: BackendSettings) -> "Policy":
@@ -89,6 +100,7 @@ class Policy:
             media_days=settings.retention_media_days,
             audit_days=settings.retention_audit_days,
             notification_days=settings.retention_notification_days,
+            incident_days=settings.retention_incident_days,
         )
 
     @property
@@ -116,6 +128,7 @@ async def purge(
     events, convs = await _conversations(engine, when - timedelta(days=policy.conversation_days))
     counts["conversation_events"], counts["conversations"] = events, convs
     counts["tickets"] = await _tickets(engine, when - timedelta(days=policy.ticket_days))
+    counts["incidents"] = await _incidents(engine, when - timedelta(days=policy.incident_days))
     counts["media"] = await _media(engine, when - timedelta(days=policy.effective_media_days))
     counts["audit"] = await _delete(
         engine, audit_log, audit_log.c.at < when - timedelta(days=policy.audit_days)
@@ -238,19 +251,78 @@ async def _anonymise(conn: AsyncConnection, row: Any, condition: ColumnElement[b
 
 
 async def _mask_history(conn: AsyncConnection, ticket_id: int) -> None:
-    statement = select(ticket_events.c.id, ticket_events.c.note).where(
-        ticket_events.c.ticket_id == ticket_id, ticket_events.c.note.is_not(None)
-    )
-    for event_id, note in (await conn.execute(statement)).all():
-        masked = mask_text(note)
-        if masked != note:
+    await _mask_column(conn, ticket_events.c.note, ticket_events.c.ticket_id == ticket_id)
+
+
+async def _mask_column(
+    conn: AsyncConnection, column: Column[Any], where: ColumnElement[bool]
+) -> None:
+    """Masks phone numbers and NIKs in `column` of the rows matching `where`."""
+    table = column.table
+    statement = select(table.c.id, column).where(where, column.is_not(None))
+    for row_id, value in (await conn.execute(statement)).all():
+        masked = mask_text(value)
+        if masked != value:
             await conn.execute(
-                update(ticket_events).where(ticket_events.c.id == event_id).values(note=masked)
+                update(table).where(table.c.id == row_id).values({column.name: masked})
             )
 
 
 def _rounded(value: Optional[float]) -> Optional[float]:
     return None if value is None else round(value, PLACE_DECIMALS)
+
+
+# -- incidents -----------------------------------------------------------------
+
+# Timeline entries whose text or data the citizen wrote or an operator wrote to them.
+_PERSONAL_EVENTS = ("received", "location", "photo", "citizen_message", "citizen_safe",
+                    "operator_reply")  # fmt: skip
+
+
+def _incident_to_anonymise(cutoff: datetime) -> ColumnElement[bool]:
+    return and_(
+        incidents.c.state == "resolved",
+        incidents.c.resolved_at < cutoff,
+        or_(incidents.c.text.is_(None), incidents.c.text != ANONYMISED),
+    )
+
+
+async def _incidents(engine: AsyncEngine, cutoff: datetime) -> int:
+    condition = _incident_to_anonymise(cutoff)
+    async with engine.begin() as conn:
+        rows = (await conn.execute(select(incidents).where(condition).limit(BATCH))).all()
+        done = 0
+        for row in rows:
+            result = await conn.execute(
+                update(incidents)
+                .where(incidents.c.id == row.id, condition)
+                .values(
+                    text=ANONYMISED,
+                    contact=None,
+                    transcript=None,
+                    location_text=None,
+                    latitude=_rounded(row.latitude),
+                    longitude=_rounded(row.longitude),
+                    resolution=mask_text(row.resolution) if row.resolution else None,
+                )
+            )
+            if not result.rowcount:
+                continue  # another replica was first
+            done += 1
+            await conn.execute(
+                update(incident_events)
+                .where(
+                    incident_events.c.incident_id == row.id,
+                    incident_events.c.kind.in_(_PERSONAL_EVENTS),
+                )
+                .values(text=None, data=None)
+            )
+            # The operators' own notes stay (the figures read them), masked.
+            await _mask_column(
+                conn, incident_events.c.text, incident_events.c.incident_id == row.id
+            )
+            await conn.execute(delete(incident_sends).where(incident_sends.c.incident_id == row.id))
+    return done
 
 
 # -- media ---------------------------------------------------------------------
@@ -367,6 +439,9 @@ async def _count(engine: AsyncEngine, policy: Policy, now: datetime) -> Dict[str
         "tickets": select(func.count())
         .select_from(tickets)
         .where(_to_anonymise(days(policy.ticket_days))),
+        "incidents": select(func.count())
+        .select_from(incidents)
+        .where(_incident_to_anonymise(days(policy.incident_days))),
         "audit": select(func.count())
         .select_from(audit_log)
         .where(audit_log.c.at < days(policy.audit_days)),

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Literal, Optional, Tuple
 
 from pydantic import Field, validator
 
-from lapor.paths import GAZETTEER_FILE, SERVICES_FILE, VAR
+from lapor.paths import AGENCIES_FILE, GAZETTEER_FILE, SERVICES_FILE, VAR
 from lapor.settings import (
     DEFAULT_BIND,
     DEFAULT_DATABASE_URL,
@@ -101,6 +101,9 @@ class BackendSettings(WhatsAppSettings):
     # Sent or abandoned status notices hold the citizen's number: 90 days is
     # time enough to answer "I was never told".
     retention_notification_days: int = Field(90, env="RETENTION_NOTIFICATION_DAYS", ge=1)
+    # A resolved emergency keeps the citizen's number and words this long (for
+    # follow-up and complaints), then only its type, place and seconds remain.
+    retention_incident_days: int = Field(365, env="RETENTION_INCIDENT_DAYS", ge=1)
     # Seconds between purge runs (each replica runs it; runs are idempotent).
     purge_interval: float = Field(3600.0, env="PURGE_INTERVAL", gt=0)
     # Where citizens exercise their rights (access, correction, deletion), on /privasi.
@@ -126,6 +129,16 @@ class BackendSettings(WhatsAppSettings):
     pipeline_batch_size: int = Field(200, env="PIPELINE_BATCH_SIZE", ge=1)
     pipeline_poll_interval: float = Field(0.2, env="PIPELINE_POLL_INTERVAL", gt=0)
 
+    # Emergencies (backend/emergency/, docs/panduan-operator.md): who is
+    # dispatched for what; seconds an incident may wait for an operator before
+    # it is escalated; the duty supervisor's phone, called when no operator
+    # is on duty at all (Twilio Voice, from TWILIO_VOICE_FROM).
+    agencies_file: Path = Field(AGENCIES_FILE, env="AGENCIES_FILE")
+    emergency_accept_seconds: float = Field(30.0, env="EMERGENCY_ACCEPT_SECONDS", gt=0)
+    emergency_supervisor_phone: str = Field("", env="EMERGENCY_SUPERVISOR_PHONE")
+    # Seconds between each replica's looks for incidents to escalate and sends to retry.
+    emergency_check_interval: float = Field(1.0, env="EMERGENCY_CHECK_INTERVAL", gt=0)
+
     @validator("rasa_url", always=True)
     def _rasa_api_on_localhost(cls, value: str, values: Dict[str, Any]) -> str:
         return value.rstrip("/") or f"http://localhost:{values.get('rasa_port', 5005)}"
@@ -148,6 +161,9 @@ class BackendSettings(WhatsAppSettings):
             # One file on one machine: Rasa replicas elsewhere could not write it.
             reason = "is sql on a SQLite file: production reads RabbitMQ (PIPELINE_SOURCE=pika)"
             problems.append(Problem(self.env_name("pipeline_source"), reason))
+        if not self.emergency_supervisor_phone:
+            reason = "is not set: nobody is called when an emergency finds no operator on duty"
+            problems.append(Problem(self.env_name("emergency_supervisor_phone"), reason))
         return problems
 
     @property

@@ -247,3 +247,80 @@ pipeline_cursors = Table(
     Column("source", String(64), primary_key=True),
     Column("position", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
 )
+
+operator_shifts = Table(
+    "operator_shifts",
+    metadata,
+    # A 112 operator's shift (backend/emergency/shifts.py): on duty while it is
+    # open and their console was seen lately (its live stream touches it).
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("phone", String(32)),  # the desk phone "telepon balik" rings
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Index("ix_operator_shifts_open", "ended_at", "last_seen_at"),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    # An emergency a citizen reported in a chat (backend/emergency/), from
+    # the bot's turn to the operator's resolution. The *_at columns are the
+    # seconds the city's review asks to see.
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),  # the action server's idempotency key
+    Column("kind", String(32), nullable=False),  # emergency_fire, ...
+    Column("state", String(16), nullable=False, index=True),  # open, accepted, resolved
+    Column("channel", String(32), nullable=False),
+    Column("conversation_key", String(128), nullable=False, index=True),  # Rasa's sender id
+    Column("contact", Text),  # the sealed phone number (lapor/contact.py); opened for a call only
+    Column("text", Text),  # the citizen's first message, masked
+    Column("location_text", Text),
+    Column("kelurahan", String(128)),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("transcript", JSON),  # the conversation before the incident, masked
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("operators_on_duty", Integer, nullable=False, server_default="0"),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("alerted_at", DateTime(timezone=True)),
+    Column("seen_at", DateTime(timezone=True)),
+    Column("accepted_at", DateTime(timezone=True)),
+    Column("escalated_at", DateTime(timezone=True)),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolution", Text),
+)
+
+incident_events = Table(
+    "incident_events",
+    metadata,
+    # Everything that happened to an incident, second by second: its timeline.
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("actor_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("text", Text),
+    Column("data", JSON),
+    Index("ix_incident_events_incident_at", "incident_id", "at"),
+)
+
+incident_sends = Table(
+    "incident_sends",
+    metadata,
+    # What an incident makes the system do outside the database: a message to
+    # the citizen, pausing or resuming the bot, a phone call. Queued in the
+    # same transaction as the change, tried at once, retried by every replica.
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # message, pause, resume, call
+    Column("payload", JSON, nullable=False),
+    Column("state", String(16), nullable=False, index=True),  # pending, done, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("done_at", DateTime(timezone=True)),
+)

@@ -10,7 +10,7 @@ Rasa here (execute_side_effects stays off), so a message is never sent twice.
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
 import aiohttp
@@ -19,6 +19,7 @@ from lapor import http
 from lapor.outbound import Message
 
 ORIGIN = "city"  # metadata.origin of events the city sent, as opposed to the bot
+OPERATOR_ORIGIN = "operator"  # ... and of a person's words (a 112 operator)
 
 
 def bot_event(message: Message) -> Dict[str, Any]:
@@ -33,7 +34,7 @@ def bot_event(message: Message) -> Dict[str, Any]:
         "event": "bot",
         "text": message.text,
         "data": data,
-        "metadata": {"origin": ORIGIN},
+        "metadata": {"origin": OPERATOR_ORIGIN if message.author else ORIGIN},
         "timestamp": time.time(),
     }
 
@@ -45,10 +46,23 @@ class RasaConversations:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def record(self, conversation_id: str, message: Message) -> None:
+        await self._append(conversation_id, [bot_event(message)])
+
+    async def pause(self, conversation_id: str) -> None:
+        """The bot stops answering this conversation (a person has taken it over).
+
+        Rasa still logs the citizen's messages, so they keep reaching the
+        event broker and the console."""
+        await self._append(conversation_id, [{"event": "pause", "timestamp": time.time()}])
+
+    async def resume(self, conversation_id: str) -> None:
+        await self._append(conversation_id, [{"event": "resume", "timestamp": time.time()}])
+
+    async def _append(self, conversation_id: str, events: List[Dict[str, Any]]) -> None:
         url = f"{self._url}/conversations/{quote(conversation_id, safe='')}/tracker/events"
         params = {"token": self._token} if self._token else {}
         async with http.session().post(
-            url, params=params, json=[bot_event(message)], timeout=self._timeout
+            url, params=params, json=events, timeout=self._timeout
         ) as response:
             if response.status >= 400:
                 raise RuntimeError(f"Rasa answered {response.status}: {await response.text()}")

@@ -49,6 +49,15 @@ class Message:
     call_href: Optional[str] = None
     # For WhatsApp outside the 24-hour window; without it such a message is undeliverable.
     template: Optional[Template] = None
+    # Who wrote it, when a person did ("Petugas 112"): the chat shows it with the text.
+    author: Optional[str] = None
+
+    @property
+    def signed_text(self) -> str:
+        """The text as a text-only channel shows it: signed by its author, if any."""
+        if self.author and self.text:
+            return f"*{self.author}:* {self.text}"
+        return self.text
 
 
 @dataclass(frozen=True)

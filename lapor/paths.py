@@ -9,6 +9,7 @@ DATA = REPO_ROOT / "data"
 VAR = REPO_ROOT / "var"
 
 SERVICES_FILE = DATA / "services.yml"
+AGENCIES_FILE = DATA / "agencies.yml"
 GAZETTEER_FILE = DATA / "gazetteer" / "kota_kediri_wilayah.geojson"
 SLANG_LEXICON = DATA / "lexicon" / "slang.yml"
 KELURAHAN_RULES = DATA / "lexicon" / "kelurahan.yml"

@@ -228,6 +228,8 @@ class WhatsAppSettings(AppSettings):
     twilio_account_sid: str = Field("", env="TWILIO_ACCOUNT_SID")
     twilio_auth_token: str = secret("", "TWILIO_AUTH_TOKEN", feature=WHATSAPP)
     twilio_whatsapp_from: str = Field("", env="TWILIO_WHATSAPP_FROM")
+    # The Twilio number voice calls come from (112 call-backs, supervisor alarms).
+    twilio_voice_from: str = Field("", env="TWILIO_VOICE_FROM")
     # Another API host (the tests point it at a local fake).
     twilio_api_base: str = Field(DEFAULT_TWILIO_API_BASE, env="TWILIO_API_BASE")
     # Public URL Twilio calls with delivery receipts; unset: no receipts.

@@ -66,6 +66,8 @@ def payload(message: Message) -> Dict[str, Any]:
         data["attachment"] = {"type": "image", "payload": {"src": message.image_url}}
     if message.call_href:
         data.update(type="call", label=message.call_label or "", href=message.call_href)
+    if message.author:
+        data["author"] = message.author  # the widget shows a person is talking
     return data
 
 

@@ -29,6 +29,7 @@ from tests.servers import free_port
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token"
 WHATSAPP_FROM = "whatsapp:+14155238886"
+VOICE_FROM = "+14155238112"
 # The public address Twilio is told to call (signatures are computed on it).
 PUBLIC = "https://lapor.example.go.id"
 WHATSAPP_PATH = "/webhooks/whatsapp/webhook"
@@ -119,6 +120,10 @@ class FakeTwilio:
         """The message sends the fake accepted (failed attempts left out)."""
         return [c.form for c in self.calls if c.path.endswith("/Messages.json") and c.status == 201]
 
+    def voice_calls(self) -> List[Dict[str, str]]:
+        """The voice calls placed (To, From, Twiml), as Twilio's Calls API received them."""
+        return [c.form for c in self.calls if c.path.endswith("/Calls.json") and c.status == 201]
+
     def storm(self, count: int, status: int = 500, retry_after: Optional[int] = None) -> None:
         """Answers the next `count` message sends with `status` (500 or 429), as
         Twilio does in an outage or when throttling; 429s carry Retry-After."""
@@ -146,7 +151,8 @@ class FakeTwilio:
                 {"code": code, "message": "fake failure"}, status=call.status, headers=headers
             )
         call.status = 201
-        sid = f"SM{next(self._sids):032d}"
+        prefix = "CA" if request.path.endswith("/Calls.json") else "SM"
+        sid = f"{prefix}{next(self._sids):032d}"
         return web.json_response({"sid": sid, "status": "queued"}, status=201)
 
     async def _media(self, request: web.Request) -> web.StreamResponse:
@@ -190,6 +196,8 @@ class FakeTwilio:
             loop = asyncio.new_event_loop()
             app = web.Application()
             app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._send)
+            # Twilio Voice: the same checks and answers as a message send.
+            app.router.add_post("/2010-04-01/Accounts/{sid}/Calls.json", self._send)
             app.router.add_get("/media/{name}", self._media)
             app.router.add_get("/cdn/{name}", self._cdn)
             runner = web.AppRunner(app)
@@ -208,6 +216,7 @@ class FakeTwilio:
             "account_sid": ACCOUNT_SID,
             "auth_token": AUTH_TOKEN,
             "whatsapp_from": WHATSAPP_FROM,
+            "voice_from": VOICE_FROM,
             "api_base": self.url,
             "backoff": 0.01,
             **overrides,
@@ -219,5 +228,6 @@ class FakeTwilio:
             "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
             "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
             "TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
+            "TWILIO_VOICE_FROM": VOICE_FROM,
             "TWILIO_API_BASE": self.url,
         }

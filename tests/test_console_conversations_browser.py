@@ -6,15 +6,13 @@ Screenshots go to reports/console-conversations-*.png."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Coroutine, Dict, Iterator, Optional, TypeVar
+from typing import Any, Dict, Iterator, Optional
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, expect
 from sqlalchemy import insert, update
 
 from backend import live
@@ -22,7 +20,7 @@ from backend.tables import conversation_events, conversations
 from lapor.db import create_engine
 from lapor.timeutil import utcnow
 from tests import servers
-from tests.backend.console.helpers import PASSWORD, make_person
+from tests.backend.console.helpers import make_person
 from tests.backend.console.test_conversations import (
     WA,
     add_conversation,
@@ -30,12 +28,9 @@ from tests.backend.console.test_conversations import (
     complaint,
 )
 from tests.conftest import _create_postgres_database, _drop_postgres_database
+from tests.console_pages import LAPTOP, PHONE, live_now, run, shot, signed_in_page
 
 pytestmark = pytest.mark.e2e
-T = TypeVar("T")
-SHOTS = servers.REPO_ROOT / "reports"
-LAPTOP: ViewportSize = {"width": 1366, "height": 768}
-PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -48,31 +43,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict[str, Any]]:
             yield {"url": backend.url, "database_url": database_url, "logs": logs}
     finally:
         _drop_postgres_database(database_url)
-
-
-def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run database work from a test: Playwright's own loop holds this thread."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"console-conversations-{name}.png"), full_page=True)
-
-
-def signed_in_page(browser: Browser, url: str, viewport: ViewportSize, path: str) -> Page:
-    page = browser.new_context(viewport=viewport).new_page()
-    page.goto(f"{url}/console/login?next={path}")
-    page.get_by_label("Nama pengguna").fill("sari")
-    page.get_by_label("Kata sandi").fill(PASSWORD)
-    page.get_by_role("button", name="Masuk").click()
-    page.wait_for_url(f"**{path}")
-    return page
-
-
-def live_now(page: Page) -> None:
-    expect(page.locator("[data-live-state]")).to_have_attribute("data-state", "open", timeout=15000)
 
 
 def say(
@@ -147,7 +117,7 @@ def test_a_new_message_appears_in_the_open_transcript_without_reload(
     )
     run(add_ticket(db, "KDR-2026-000123", WA))
     path = f"/console/conversations/{conversation_id}"
-    page = signed_in_page(browser, site["url"], LAPTOP, path)
+    page = signed_in_page(browser, site["url"], "sari", path, LAPTOP)
     live_now(page)
     page.evaluate("window.__sameDocument = true")  # gone if the page reloads
     attack = "masih mati pak <b>tolong</b> 0812****7890"
@@ -160,11 +130,11 @@ def test_a_new_message_appears_in_the_open_transcript_without_reload(
     expect(page.locator(".msg-operator", has_text="kami teruskan")).to_be_visible(timeout=10000)
     expect(page.locator('.details [data-count="user"]')).to_have_text("2")
     assert page.evaluate("window.__sameDocument") is True
-    shot(page, "transcript-1366")
+    shot(page, "console-conversations-transcript-1366")
 
-    phone = signed_in_page(browser, site["url"], PHONE, path)
+    phone = signed_in_page(browser, site["url"], "sari", path, PHONE)
     live_now(phone)
-    shot(phone, "transcript-390")
+    shot(phone, "console-conversations-transcript-390")
     phone.context.close()
     page.context.close()
 
@@ -186,7 +156,7 @@ def test_the_list_moves_a_conversation_with_a_new_message_to_the_top(
             db, "web-" + uuid.uuid4().hex, complaint(), "socketio", utcnow() - timedelta(hours=1)
         )
     )
-    page = signed_in_page(browser, site["url"], LAPTOP, "/console/conversations")
+    page = signed_in_page(browser, site["url"], "sari", "/console/conversations", LAPTOP)
     live_now(page)
     first_row = page.locator("#convo-rows tr").first
     expect(first_row).not_to_have_attribute("data-conversation-id", str(quiet))
@@ -201,9 +171,9 @@ def test_the_list_moves_a_conversation_with_a_new_message_to_the_top(
     expect(first_row.locator('[data-field="preview"]')).to_have_text(
         "pertama kali lapor <i>jalan berlubang</i>"
     )
-    shot(page, "list-1366")
-    phone = signed_in_page(browser, site["url"], PHONE, "/console/conversations")
-    shot(phone, "list-390")
+    shot(page, "console-conversations-list-1366")
+    phone = signed_in_page(browser, site["url"], "sari", "/console/conversations", PHONE)
+    shot(phone, "console-conversations-list-390")
     phone.context.close()
     page.context.close()
 
@@ -219,7 +189,7 @@ def test_a_transcript_cut_off_while_the_backend_is_down_gets_what_it_missed_once
     port = servers.free_port()
     backend = servers.start_backend(db, site["logs"], port=port)
     try:
-        page = signed_in_page(browser, backend.url, LAPTOP, path)
+        page = signed_in_page(browser, backend.url, "sari", path, LAPTOP)
         live_now(page)
         say(db, conversation_id, key, "user", "pesan sebelum putus")
         expect(page.locator(".msg", has_text="pesan sebelum putus")).to_have_count(1, timeout=10000)

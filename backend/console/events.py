@@ -22,6 +22,7 @@ from backend import live, people
 from backend.console import access, sessions
 from backend.console.access import SIGNED_IN, page
 from backend.context import context
+from backend.emergency import shifts
 
 bp = Blueprint("console_events", url_prefix="/console")
 
@@ -45,8 +46,14 @@ async def events(request: Request, person: people.Person) -> Optional[HTTPRespon
     await response.send(f"retry: {RETRY_MS}\n\n")
     loop = asyncio.get_running_loop()
     checked = loop.time()
+    # An operator's open console keeps their shift counted as on duty.
+    on_shift = bool(person.roles & shifts.OPERATOR_ROLES)
+    touched = -shifts.TOUCH_EVERY
     while True:
-        batch = await hub.since(last_id, HEARTBEAT)
+        if on_shift and loop.time() - touched >= shifts.TOUCH_EVERY:
+            touched = loop.time()
+            await shifts.touch(context(request).engine, person.id)
+        batch = await hub.since(last_id, min(HEARTBEAT, shifts.TOUCH_EVERY))
         if not batch:
             await response.send(": still here\n\n")
         for event in batch:

@@ -24,6 +24,12 @@ class MenuItem:
 # may open it (the same roles its routes allow). Later pages add theirs here.
 MENU: List[MenuItem] = [
     MenuItem(
+        "/console/incidents",
+        "Darurat 112",
+        "Kejadian darurat dari chat warga: terima, hubungi instansi, selesaikan.",
+        frozenset({"operator", "operator_supervisor"}),
+    ),
+    MenuItem(
         "/console/conversations",
         "Percakapan",
         "Baca percakapan warga dengan bot (cari dengan nomor laporan atau pseudonim).",

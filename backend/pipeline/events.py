@@ -107,6 +107,7 @@ def to_row(event: Mapping[str, Any]) -> Row:
 def _user(base: Row, event: Mapping[str, Any]) -> Row:
     parse_data = event.get("parse_data") or {}
     intent = parse_data.get("intent") or {}
+    shared = _shared(event.get("metadata"))
     return _replace(
         base,
         kind=USER,
@@ -115,7 +116,29 @@ def _user(base: Row, event: Mapping[str, Any]) -> Row:
         confidence=_number(intent.get("confidence")),
         entities=[_entity(e) for e in parse_data.get("entities") or [] if isinstance(e, dict)],
         channel=_cut(event.get("input_channel"), _CHANNEL),
+        data=shared or None,
     )
+
+
+def _shared(metadata: Any) -> Dict[str, Any]:
+    """Of a user message's metadata, only what the citizen shared: a pin and photo links.
+
+    The channels put both there after checking them (a pin on Earth; photos the
+    backend stored); everything else in metadata is never read (the sealed number)."""
+    if not isinstance(metadata, dict):
+        return {}
+    shared: Dict[str, Any] = {}
+    pin = metadata.get("location")
+    if isinstance(pin, dict):
+        lat, lon = _number(pin.get("latitude")), _number(pin.get("longitude"))
+        if lat is not None and lon is not None:
+            shared["location"] = {"latitude": lat, "longitude": lon}
+    photos = metadata.get("media_urls")
+    if isinstance(photos, list):
+        urls = [u for u in photos if isinstance(u, str) and u.startswith(("http://", "https://"))]
+        if urls:
+            shared["media_urls"] = urls[:10]
+    return shared
 
 
 def _bot(base: Row, event: Mapping[str, Any]) -> Row:

@@ -30,8 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend.pipeline.events import BadEvent, Row, parse, to_row
 from backend.pipeline.progress import Progress
-from backend.pipeline.store import insert_ignoring, store
+from backend.pipeline.store import store
 from backend.tables import pipeline_cursors
+from lapor.db import insert_ignoring
 
 logger = logging.getLogger(__name__)
 

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
-from sqlalchemy import DateTime, String, Table, bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import DateTime, String, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend import live
+from backend.emergency import citizen
 from backend.pipeline.events import BOT, MESSAGES, USER, Row
 from backend.tables import conversation_events, conversations
+from lapor.db import insert_ignoring
 
 TOPIC = "conversation"
 ROLES = ("triage", "admin")  # who reads conversations in the console (issue 11)
@@ -51,6 +52,8 @@ async def store(conn: AsyncConnection, rows: Sequence[Row]) -> List[Stored]:
         if row.event_key in made
     ]
     await _count(conn, stored)
+    # An emergency's later messages reach its incident (and its operator) too.
+    await citizen.follow(conn, stored)
     # Last: publishing holds its lock only until commit.
     messages = [live_data(item) for item in stored if item.row.kind in MESSAGES]
     await live.publish_many(conn, TOPIC, messages, roles=ROLES)
@@ -197,9 +200,3 @@ _COUNT = (
         channel=func.coalesce(_c.channel, bindparam("channel", type_=String)),
     )
 )
-
-
-def insert_ignoring(conn: AsyncConnection, table: Table, key: str) -> Any:
-    """INSERT ... ON CONFLICT (key) DO NOTHING, in this connection's dialect."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=[key])

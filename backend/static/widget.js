@@ -131,6 +131,8 @@
     ".lw-note{font-size:11px;opacity:.85;display:block;margin-top:2px}" +
     ".lw-choices{display:flex;flex-wrap:wrap;gap:6px;align-self:flex-start}" +
     ".lw-choices button{background:#fff;border:1px solid;border-radius:14px;padding:5px 10px;cursor:pointer;font-size:14px}" +
+    ".lw-human{border-left:4px solid #b42318}" +
+    ".lw-author{display:block;font-size:12px;font-weight:700;color:#b42318;margin-bottom:2px}" +
     ".lw-call{align-self:flex-start;background:#b42318;color:#fff;font-weight:700;border-radius:16px;padding:8px 14px;text-decoration:none}" +
     ".lw-img{max-width:70%;border-radius:8px;align-self:flex-start}" +
     ".lw-typing{font-size:12px;color:#667085;padding:0 12px 4px;min-height:16px}" +
@@ -195,7 +197,10 @@
   function render(item) {
     var node;
     if (item.text) {
-      node = el("div", { "class": "lw-msg " + (item.who === "user" ? "lw-user" : "lw-bot"), "data-id": item.id || "" });
+      var kind = item.who === "user" ? "lw-user" : item.author ? "lw-bot lw-human" : "lw-bot";
+      node = el("div", { "class": "lw-msg " + kind, "data-id": item.id || "" });
+      // A person's words (a 112 operator) are signed, so nobody mistakes them for the bot's.
+      if (item.author) node.appendChild(el("span", { "class": "lw-author" }, "👩‍✈️ " + item.author));
       appendText(node, item.text);
       if (item.who === "user") node.style.background = config.color;
       if (item.status) node.appendChild(el("span", { "class": "lw-note" }, item.status));
@@ -301,6 +306,7 @@
     }
     var item = { who: "bot", text: reply.text || "", buttons: reply.quick_replies || reply.buttons || [] };
     if (streamId) item.streamId = streamId;
+    if (reply.author) item.author = String(reply.author);
     if (reply.attachment && reply.attachment.payload) item.image = reply.attachment.payload.src;
     if (reply.attachment && reply.attachment.type === "image" && !item.image) item.image = reply.attachment.payload;
     // The emergency call button arrives as {type: "call", href: "tel:112", label}.

@@ -50,7 +50,7 @@ class WhatsAppChannel:
 
     async def send_session(self, phone: str, conversation: str, message: Message) -> List[str]:
         """Free-form messages (inside the window, or a reply to the citizen's turn)."""
-        text = message.text
+        text = message.signed_text
         if message.buttons:
             buttons = [{"title": b.title, "payload": b.payload} for b in message.buttons]
             # The reply's number maps back to the payload (bot/channels/whatsapp.py).

@@ -52,6 +52,8 @@ class TwilioConfig:
     account_sid: str
     auth_token: str
     whatsapp_from: str  # "whatsapp:+14155238886"
+    # The number voice calls come from (Twilio Voice: call-backs, alarms); "" for none.
+    voice_from: str = ""
     api_base: str = DEFAULT_TWILIO_API_BASE
     # Public URL Twilio calls for delivery receipts (None: no receipts).
     status_callback: Optional[str] = None
@@ -69,6 +71,7 @@ class TwilioConfig:
             account_sid=settings.twilio_account_sid,
             auth_token=settings.twilio_auth_token,
             whatsapp_from=_whatsapp(settings.twilio_whatsapp_from),
+            voice_from=settings.twilio_voice_from,
             api_base=settings.twilio_api_base,
             status_callback=settings.twilio_status_callback_url,
             max_media_bytes=settings.max_photo_bytes,
@@ -189,6 +192,23 @@ class TwilioClient:
         else:
             return str(message.sid)
         logger.error("WhatsApp send to %s failed: %s", mask_phone(to), error)
+        raise error
+
+    async def call(self, to: str, twiml: str) -> str:
+        """Places a voice call from TWILIO_VOICE_FROM that runs `twiml`; returns its CallSid."""
+        if not self.config.voice_from:
+            raise TwilioError(0, None, "TWILIO_VOICE_FROM is not set: no voice calls")
+        try:
+            call = await self._rest.calls.create_async(
+                to=to, from_=self.config.voice_from, twiml=twiml
+            )
+        except TwilioRestException as exc:
+            error = TwilioError(exc.status, exc.code, exc.msg)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            error = TwilioError(0, None, f"{type(exc).__name__}: {exc}")
+        else:
+            return str(call.sid)
+        logger.error("voice call to %s failed: %s", mask_phone(to), error)
         raise error
 
     async def fetch_media(self, url: str) -> Tuple[bytes, str]:

@@ -23,6 +23,10 @@ TABLES = {
     "conversations",
     "conversation_events",
     "pipeline_cursors",
+    "operator_shifts",
+    "incidents",
+    "incident_events",
+    "incident_sends",
     "alembic_version",
 }
 

@@ -407,3 +407,48 @@ async def test_the_command_line_purges_and_a_dry_run_only_counts(
     assert await count(engine, conversation_events) == 1
     assert "purged conversation_events: 1" in await asyncio.to_thread(run)
     assert await count(engine, conversation_events) == 0
+
+
+async def test_a_resolved_emergency_past_its_period_keeps_only_its_type_place_and_seconds(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    from backend.emergency import incidents as emergency
+    from backend.tables import incident_events, incident_sends, incidents
+    from tests.backend.console.helpers import make_person
+    from tests.backend.emergency.helpers import report
+
+    ani = await make_person(database_url, "ani", ["operator"])
+    place = emergency.Place("depan rumah Bu Sri", "Kemasan", -7.8167312, 112.0120121)
+    old = await emergency.file(engine, report(place=place, contact="sealed"))
+    await emergency.accept(engine, old.id, ani)
+    await emergency.reply(engine, old.id, ani, "Bu Sri, petugas sudah di jalan")
+    await emergency.resolve(engine, old.id, ani, "Dibawa ke RS, keluarga 081234567890")
+    still_open = await emergency.file(engine, report(contact="sealed"))
+    later = utcnow() + timedelta(days=POLICY.incident_days + 1)
+    assert (await retention.purge(engine, POLICY, now=later, dry_run=True))["incidents"] == 1
+    assert (await retention.purge(engine, POLICY, now=later))["incidents"] == 1
+    async with engine.connect() as conn:
+        gone = (await conn.execute(select(incidents).where(incidents.c.id == old.id))).one()
+        kept = (await conn.execute(select(incidents).where(incidents.c.id == still_open.id))).one()
+        texts = (
+            await conn.execute(
+                select(incident_events.c.text).where(incident_events.c.incident_id == old.id)
+            )
+        ).scalars()
+        sends = await conn.execute(
+            select(func.count())
+            .select_from(incident_sends)
+            .where(incident_sends.c.incident_id == old.id)
+        )
+        left = [t for t in texts if t]
+        assert sends.scalar_one() == 0
+    assert (gone.text, gone.contact, gone.transcript, gone.location_text) == (
+        ANONYMISED, None, None, None,
+    )  # fmt: skip
+    assert (gone.kind, gone.kelurahan, gone.latitude) == ("emergency_fire", "Kemasan", -7.817)
+    assert gone.accepted_at is not None and gone.resolved_at is not None
+    assert "081234567890" not in (gone.resolution or "")
+    assert not any("Bu Sri" in t or "081234567890" in t for t in left)
+    assert any("Dibawa ke RS" in t for t in left)  # the operator's note, masked
+    assert kept.contact == "sealed"  # an open incident is never touched
+    assert (await retention.purge(engine, POLICY, now=later))["incidents"] == 0

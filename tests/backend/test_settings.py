@@ -31,6 +31,7 @@ def production_env(**overrides: str) -> Dict[str, str]:
         **FIT_SECRETS,
         "DATABASE_URL": POSTGRES,
         "PIPELINE_SOURCE": "pika",
+        "EMERGENCY_SUPERVISOR_PHONE": "+6281234500112",
         **overrides,
     }
 
@@ -63,6 +64,11 @@ def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         "WIDGET_ALLOWED_ORIGINS": "https://kedirikota.go.id, https://lapor.kedirikota.go.id",
         "REDIS_URL": "redis://redis:6379/0",
         "MAX_PHOTO_BYTES": "1048576",
+        "AGENCIES_FILE": "/srv/agencies.yml",
+        "EMERGENCY_ACCEPT_SECONDS": "45",
+        "EMERGENCY_SUPERVISOR_PHONE": "+6281234500112",
+        "EMERGENCY_CHECK_INTERVAL": "0.5",
+        "TWILIO_VOICE_FROM": "+12025550112",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -81,6 +87,11 @@ def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.widget_origins == ("https://kedirikota.go.id", "https://lapor.kedirikota.go.id")
     assert settings.redis_url == "redis://redis:6379/0"
     assert settings.max_photo_bytes == 1048576
+    assert settings.agencies_file == Path("/srv/agencies.yml")
+    assert settings.emergency_accept_seconds == 45
+    assert settings.emergency_supervisor_phone == "+6281234500112"
+    assert settings.emergency_check_interval == 0.5
+    assert settings.twilio_voice_from == "+12025550112"
 
 
 def test_public_urls_lose_a_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,6 +125,7 @@ def test_a_fit_production_configuration_passes_the_check(monkeypatch: pytest.Mon
         ("DATABASE_URL", "", "is not set"),
         ("TWILIO_AUTH_TOKEN", "too-short", "is shorter than 32 characters"),
         ("PIPELINE_SOURCE", "sql", "is sql on a SQLite file"),
+        ("EMERGENCY_SUPERVISOR_PHONE", "", "is not set: nobody is called"),
     ],
 )
 def test_production_check_names_what_it_refuses(
@@ -198,6 +210,7 @@ async def test_production_backend_refuses_while_a_development_key_is_valid(
         await engine.dispose()
     # Nothing development left: production starts.
     env = {"APP_ENV": "production", "PIPELINE_SOURCE": "pika", **FIT_SECRETS}
+    env["EMERGENCY_SUPERVISOR_PHONE"] = "+6281234500112"
     del env["OPEN311_API_KEY"]  # start_backend sets it
     server = servers.start_backend(database_url, tmp_path, api_key=API_KEY, extra_env=env)
     server.stop()

@@ -19,6 +19,7 @@ SAMPLES: Dict[str, str] = {
     "name": "console.css",
     "username": "orang-lain",
     "conversation_id": "1",
+    "incident_id": "1",
 }
 # Routes that stream for as long as the page is open: tried in test_events.py.
 STREAMING = {"/console/events"}

@@ -14,7 +14,7 @@ from twilio.http.response import Response
 
 from lapor.privacy import carries_numbers
 from lapor.whatsapp.twilio import MediaRejected, TwilioClient, TwilioError, TwilioHttp
-from tests.fake_twilio import FakeTwilio, MediaMode
+from tests.fake_twilio import VOICE_FROM, FakeTwilio, MediaMode
 from tests.servers import free_port
 
 MiB = 1024 * 1024
@@ -151,3 +151,21 @@ async def test_a_refused_number_is_masked_in_the_error_and_its_log_line(
     assert "WhatsApp send to whatsapp:+6281" in caplog.text
     assert "1234567890" not in caplog.text
     assert not carries_numbers(caplog.text)
+
+
+async def test_a_voice_call_comes_from_the_voice_number_with_its_instructions(
+    fake: FakeTwilio,
+) -> None:
+    client = TwilioClient(fake.config())
+    sid = await client.call("+6281234567890", "<Response><Say>Halo</Say></Response>")
+    (call,) = fake.voice_calls()
+    assert sid.startswith("CA")
+    assert (call["To"], call["From"]) == ("+6281234567890", VOICE_FROM)
+    assert call["Twiml"] == "<Response><Say>Halo</Say></Response>"
+
+
+async def test_without_a_voice_number_no_call_is_attempted(fake: FakeTwilio) -> None:
+    client = TwilioClient(fake.config(voice_from=""))
+    with pytest.raises(TwilioError, match="TWILIO_VOICE_FROM"):
+        await client.call("+6281234567890", "<Response/>")
+    assert fake.voice_calls() == []
