@@ -1,10 +1,11 @@
 """Serve the actions: `python -m actions [--port 5055]`.
 
-rasa_sdk's app, plus the outbox worker that files reports kept while the
-backend was unreachable. `python -m actions dead-letters` lists the kept
-reports that will not be filed automatically (refused, or dead-lettered after
-the retry cap). Both load the settings once and, with APP_ENV=production,
-refuse to run on development values or SQLite.
+rasa_sdk's app, plus the workers that send what was kept while the backend
+was unreachable: the outbox's reports and the emergency incidents.
+`python -m actions dead-letters` lists the kept reports that will not be
+filed automatically (refused, or dead-lettered after the retry cap). Both
+load the settings once and, with APP_ENV=production, refuse to run on
+development values or SQLite.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 
 from sanic import Sanic
 
-from actions import auth, outbox
+from actions import auth, incidents, outbox
 from actions.backend_client import Open311Client
 from actions.rasa_api import ConversationNotifier
 from actions.settings import ActionSettings, get_settings
@@ -39,6 +40,13 @@ def serve(settings: ActionSettings, port: int) -> None:
         app.add_task(
             repeat(lambda: queue.flush(client, notifier), settings.outbox_interval, "outbox")
         )
+
+    @app.after_server_start
+    async def _start_incidents(app: Sanic, _loop: object) -> None:
+        kept = incidents.IncidentQueue.shared(settings.outbox_url)
+        # Nobody waits on the worker: it may wait as long as any backend call.
+        sender = incidents.IncidentClient(settings, timeout=settings.backend_timeout)
+        app.add_task(repeat(lambda: kept.flush(sender), settings.incident_interval, "incidents"))
 
     app.run(settings.host, port, workers=1, access_log=False)
 

@@ -81,22 +81,31 @@ class Open311Client:
         return [_status(item) for item in body[:limit]]
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        timeout = aiohttp.ClientTimeout(total=self._settings.backend_timeout)
-        try:
-            async with http.session().request(
-                method, self._base + path, timeout=timeout, **kwargs
-            ) as response:
-                body = await response.json(content_type=None)
-                status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            logger.warning("backend %s %s unavailable: %s", method, path, exc)
-            raise BackendUnavailable(str(exc)) from exc
-        if status >= 500:
-            raise BackendUnavailable(f"HTTP {status}")
-        if status >= 400:
-            descriptions = [str(e.get("description")) for e in body if isinstance(e, dict)]
-            raise BackendRejected(status, descriptions or [f"HTTP {status}"])
-        return body
+        return await call(method, self._base + path, self._settings.backend_timeout, **kwargs)
+
+
+async def call(method: str, url: str, timeout: float, **kwargs: Any) -> Any:
+    """One request to the backend: its JSON body, or the error classified.
+
+    Shared by every API of the backend the actions use (Open311, emergency
+    incidents): they all answer errors as Open311 lists of descriptions.
+    """
+    try:
+        async with http.session().request(
+            method, url, timeout=aiohttp.ClientTimeout(total=timeout), **kwargs
+        ) as response:
+            body = await response.json(content_type=None)
+            status = response.status
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+        logger.warning("backend %s %s unavailable: %s", method, url, exc)
+        raise BackendUnavailable(str(exc) or type(exc).__name__) from exc
+    if status >= 500:
+        raise BackendUnavailable(f"HTTP {status}")
+    if status >= 400:
+        items = body if isinstance(body, list) else []
+        descriptions = [str(e.get("description")) for e in items if isinstance(e, dict)]
+        raise BackendRejected(status, descriptions or [f"HTTP {status}"])
+    return body
 
 
 def _status(item: Dict[str, Any]) -> TicketStatus:

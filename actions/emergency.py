@@ -1,21 +1,41 @@
-"""Emergencies: answer at once with the 112 call instruction, then get the place.
+"""Emergencies: the 112 call instruction at once, and an incident for the live 112 operators.
 
-Nothing here reaches a 112 operator yet, so the bot never says it recorded
-the place: it repeats it for the citizen to give on the phone, and keeps it in
-the conversation's slots (the operator hand-off will read them from there).
+The incident is created in the city backend in the same turn
+(actions/incidents.py): the place and the citizen's later "it is safe now"
+follow as updates. A turn's messages go out together when its action
+returns, so the backend gets a short timeout and whatever it does not take
+in time is kept and sent later. The citizen is told only what happened:
+delivered (and whether an officer is on duty), kept, or neither; and always
+to call 112.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import latest, places
+from actions import incidents, latest, places, texts
 from actions.form import NOT_AN_ANSWER
+from actions.incidents import (
+    ACCEPTED,
+    DELIVERED,
+    QUEUED,
+    RESOLVED,
+    Delivery,
+    Job,
+    Location,
+    clip,
+)
+from actions.report import channel_of, contact_token
+from actions.settings import ActionSettings, get_settings
+from lapor.timeutil import isoformat, utcnow
 
 CALL_112 = "📞 Segera telepon *112* (gratis, 24 jam): tel:112"
 # Shown in the web widget as a tap-to-call button; other channels get the text.
@@ -36,9 +56,24 @@ ADVICE = {
     "bersenjata, catat ciri-cirinya dari tempat aman.",
 }
 EMERGENCY_INTENTS = frozenset(ADVICE)
+# The conversation the operator reads with the incident: its latest messages.
+TRANSCRIPT = 20
+LOCATION, SAFE = "location", "safe"
+
+
+@dataclass(frozen=True)
+class Filed:
+    key: str
+    delivery: Delivery
+    # How this message's place reached the backend: DELIVERED, QUEUED or None.
+    place: Optional[str]
 
 
 class Emergency(Action):
+    def __init__(self, settings: Optional[ActionSettings] = None) -> None:
+        # rasa_sdk builds its actions without arguments: this process's settings then.
+        self.settings = settings or get_settings()
+
     def name(self) -> Text:
         return "action_emergency"
 
@@ -50,11 +85,44 @@ class Emergency(Action):
         dispatcher.utter_message(text=CALL_112, json_message=CALL_PAYLOAD)
         dispatcher.utter_message(text=ADVICE.get(intent, ADVICE["emergency_medical"]))
         place = places.from_entities(tracker)
+        filed = await self._file(tracker, intent, place)
+        dispatcher.utter_message(text=status_line(filed.delivery))
         # A new emergency asks again where, unless this message says it.
-        return [
+        events: List[EventType] = [
             SlotSet("emergency_type", intent),
             SlotSet("emergency_location", _describe(place) if place else None),
+            SlotSet("incident_location", filed.place),
         ]
+        if filed.delivery.forwarded:
+            events.append(SlotSet("incident_key", filed.key))
+        return events
+
+    async def _file(self, tracker: Tracker, intent: str, place: Optional[places.Place]) -> Filed:
+        """One incident per conversation: a later emergency message finds the same one."""
+        earlier = tracker.get_slot("incident_key")
+        key = str(earlier) if earlier else new_key(tracker)
+        delivery = await self._create(tracker, key, intent, place)
+        if earlier and delivery.incident and delivery.incident.state == RESOLVED:
+            # An officer closed that one: this is a new emergency.
+            key = new_key(tracker)
+            delivery = await self._create(tracker, key, intent, place)
+        if place is None or not delivery.forwarded:
+            return Filed(key, delivery, None)
+        if key != earlier or (delivery.incident and delivery.incident.created):
+            return Filed(key, delivery, delivery.status)  # the place went with the creation
+        # The backend kept the first message's incident: this place is news to it.
+        update = Job.update(key, _update(tracker, LOCATION, _location(place)))
+        # The backend just failed this turn: no second wait for it.
+        send = incidents.keep if delivery.status == QUEUED else incidents.deliver
+        sent = await send(self.settings, update)
+        return Filed(key, delivery, sent.status if sent.forwarded else None)
+
+    async def _create(
+        self, tracker: Tracker, key: str, intent: str, place: Optional[places.Place]
+    ) -> Delivery:
+        return await incidents.deliver(
+            self.settings, Job.creation(_creation(tracker, key, intent, place))
+        )
 
 
 class ValidateEmergencyForm(FormValidationAction):
@@ -66,21 +134,16 @@ class ValidateEmergencyForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         if tracker.get_slot("requested_slot") != "emergency_location":
             return {}
-        pin = places.pin_of(tracker)
-        if pin:
-            area = places.locate_pin(*pin)
-            where = f"{pin[0]:.5f}, {pin[1]:.5f}"
-            return {"emergency_location": f"{where} (Kel. {area.name})" if area else where}
-        intent = latest.intent(tracker)
-        if intent in NOT_AN_ANSWER and intent not in EMERGENCY_INTENTS:
-            return {}
-        place = places.from_entities(tracker) or (
-            places.from_text(latest.text(tracker)) if latest.text(tracker) else None
-        )
+        place = answered_place(tracker)
         return {"emergency_location": _describe(place)} if place else {}
 
 
 class EmergencyRecorded(Action):
+    """The form has the place: forward it to the incident, or have the caller give it."""
+
+    def __init__(self, settings: Optional[ActionSettings] = None) -> None:
+        self.settings = settings or get_settings()
+
     def name(self) -> Text:
         return "action_emergency_recorded"
 
@@ -88,11 +151,148 @@ class EmergencyRecorded(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         where = tracker.get_slot("emergency_location") or "-"
-        dispatcher.utter_message(response="utter_emergency_tell_operator", where=where)
+        forwarded = await self._forward_place(tracker, where)
+        if forwarded == DELIVERED:
+            dispatcher.utter_message(text=texts.PLACE_FORWARDED.format(where=where))
+        elif forwarded == QUEUED:
+            dispatcher.utter_message(text=texts.PLACE_KEPT.format(where=where))
+        else:
+            dispatcher.utter_message(response="utter_emergency_tell_operator", where=where)
         dispatcher.utter_message(text=CALL_112, json_message=CALL_PAYLOAD)
-        # The place stays in the conversation: nothing else holds it yet.
+        return [SlotSet("incident_location", forwarded)]
+
+    async def _forward_place(self, tracker: Tracker, where: str) -> Optional[str]:
+        if latest.intent(tracker) in EMERGENCY_INTENTS:
+            # The place came with the emergency message: action_emergency sent it.
+            value = tracker.get_slot("incident_location")
+            return str(value) if value else None
+        key = tracker.get_slot("incident_key")
+        if not key:
+            return None  # no incident took this emergency
+        place = answered_place(tracker)
+        location = _location(place) if place else Location(text=where)
+        job = Job.update(str(key), _update(tracker, LOCATION, location))
+        delivery = await incidents.deliver(self.settings, job)
+        return delivery.status if delivery.forwarded else None
+
+
+class AllClear(Action):
+    """'Sudah aman', 'salah kirim': passed on to the officer, who alone closes the incident."""
+
+    def __init__(self, settings: Optional[ActionSettings] = None) -> None:
+        self.settings = settings or get_settings()
+
+    def name(self) -> Text:
+        return "action_all_clear"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        key = tracker.get_slot("incident_key")
+        if not key:
+            dispatcher.utter_message(text=texts.OVER_NO_INCIDENT)
+            return []
+        job = Job.update(str(key), _update(tracker, SAFE, None))
+        delivery = await incidents.deliver(self.settings, job)
+        answer = {DELIVERED: texts.OVER_FORWARDED, QUEUED: texts.OVER_KEPT}
+        dispatcher.utter_message(text=answer.get(delivery.status, texts.OVER_NOT_SENT))
         return []
 
 
+def status_line(delivery: Delivery) -> str:
+    """The one line that says what became of the incident."""
+    incident = delivery.incident
+    if incident is None:
+        return texts.INCIDENT_KEPT if delivery.status == QUEUED else texts.INCIDENT_NOT_SENT
+    if incident.operators_on_duty <= 0:
+        return texts.INCIDENT_NOBODY_ON_DUTY
+    return texts.INCIDENT_ACCEPTED if incident.state == ACCEPTED else texts.INCIDENT_ON_DUTY
+
+
+def answered_place(tracker: Tracker) -> Optional[places.Place]:
+    """The place in an answer to "where?": a shared pin, entities or the typed text."""
+    pin = places.pin_of(tracker)
+    if pin:
+        area = places.locate_pin(*pin)
+        return places.Place(
+            kelurahan=area.name if area else None,
+            kelurahan_code=area.code if area else None,
+            latitude=pin[0],
+            longitude=pin[1],
+        )
+    intent = latest.intent(tracker)
+    if intent in NOT_AN_ANSWER and intent not in EMERGENCY_INTENTS:
+        return None
+    typed = latest.text(tracker)
+    return places.from_entities(tracker) or (places.from_text(typed) if typed else None)
+
+
+def new_key(tracker: Tracker) -> str:
+    """The incident's idempotency key: the sender and the moment of the triggering message.
+
+    An action that Rasa runs again for the same message makes the same key,
+    so the backend returns the incident it already has.
+    """
+    raw = f"{tracker.sender_id}|{_triggering(tracker).get('timestamp')}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _creation(
+    tracker: Tracker, key: str, intent: str, place: Optional[places.Place]
+) -> Dict[str, Any]:
+    location = _location(place) if place else None
+    return {
+        "key": key,
+        "kind": intent,
+        "channel": channel_of(tracker),
+        "conversation_id": tracker.sender_id,
+        "contact": contact_token(tracker),
+        "text": _said(tracker),
+        "location": location.data() if location else None,
+        "transcript": _transcript(tracker),
+        "received_at": _at(_triggering(tracker)),
+    }
+
+
+def _update(tracker: Tracker, kind: str, location: Optional[Location]) -> Dict[str, Any]:
+    return {
+        "kind": kind,
+        "text": _said(tracker) or None,
+        "location": location.data() if location else None,
+        "at": _at(_triggering(tracker)),
+    }
+
+
+def _location(place: places.Place) -> Location:
+    return Location(place.location, place.kelurahan, place.latitude, place.longitude)
+
+
+def _said(tracker: Tracker) -> str:
+    """The citizen's words; a button's payload when that is all there is."""
+    said = latest.text(tracker) or str(tracker.latest_message.get("text") or "").strip()
+    return clip(said) or ""
+
+
+def _transcript(tracker: Tracker) -> List[Dict[str, Any]]:
+    said = [e for e in tracker.events if e.get("event") in ("user", "bot") and e.get("text")]
+    return [
+        {"who": e["event"], "text": clip(str(e["text"])), "at": _at(e)} for e in said[-TRANSCRIPT:]
+    ]
+
+
+def _triggering(tracker: Tracker) -> Dict[str, Any]:
+    """The user event this turn answers."""
+    return next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
+
+
+def _at(event: Dict[str, Any]) -> str:
+    stamp = event.get("timestamp")
+    moment = datetime.fromtimestamp(float(stamp), timezone.utc) if stamp else utcnow()
+    return str(isoformat(moment))
+
+
 def _describe(place: places.Place) -> str:
+    if place.latitude is not None and place.longitude is not None and not place.location:
+        where = f"{place.latitude:.5f}, {place.longitude:.5f}"
+        return f"{where} (Kel. {place.kelurahan})" if place.kelurahan else where
     return places.describe(place.location, place.kelurahan)

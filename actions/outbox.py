@@ -15,10 +15,12 @@ Rasa has taken it (`notice_due_at` set, `noticed_at` empty).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional, Protocol, Tuple
+from typing import Any, Dict, List, Optional, Protocol, Set, Tuple
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
     JSON,
@@ -34,8 +36,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.schema import CreateColumn
@@ -43,7 +43,7 @@ from sqlalchemy.schema import CreateColumn
 from actions.backend_client import BackendRejected, BackendUnavailable, CreatedTicket, Open311Client
 from actions.report import Report
 from lapor import jobs
-from lapor.db import create_engine, ensure_sqlite_dir
+from lapor.db import create_engine, ensure_sqlite_dir, insert_ignoring
 from lapor.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
@@ -131,6 +131,12 @@ class Outbox:
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine: Optional[AsyncEngine] = None
+        # Whose tables exist on the engine: the outbox's, and the incidents'
+        # (actions/incidents.py) that share this database and its pool.
+        self._schemas: Set[MetaData] = set()
+        self._locks: "WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = (
+            WeakKeyDictionary()
+        )
 
     @classmethod
     def shared(cls, url: str) -> "Outbox":
@@ -139,18 +145,38 @@ class Outbox:
             cls._shared[url] = cls(url)
         return cls._shared[url]
 
-    async def engine(self) -> AsyncEngine:
-        if self._engine is None:
-            ensure_sqlite_dir(self.url)
-            engine = create_engine(self.url)
-            # A single queue table owned by the action server: created here
-            # rather than through the backend's migrations (it must not
-            # depend on the backend being reachable).
-            async with engine.begin() as conn:
-                await conn.run_sync(metadata.create_all)
-                await conn.run_sync(_add_missing_columns)
-            self._engine = engine
+    async def engine(self, schema: MetaData = metadata) -> AsyncEngine:
+        """The database's engine, with `schema`'s tables created on first use."""
+        if self._engine is None or schema not in self._schemas:
+            # First users may come together (both workers start at once, a
+            # turn keeps something): one creates, the others wait for it.
+            async with self._lock():
+                if self._engine is None:
+                    self._engine = await self._open()
+                    self._schemas = {metadata}
+                if schema not in self._schemas:
+                    async with self._engine.begin() as conn:
+                        await conn.run_sync(schema.create_all)
+                    self._schemas.add(schema)
         return self._engine
+
+    async def _open(self) -> AsyncEngine:
+        ensure_sqlite_dir(self.url)
+        engine = create_engine(self.url)
+        # Queue tables owned by the action server: created here rather than
+        # through the backend's migrations (they must not depend on the
+        # backend being reachable).
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+            await conn.run_sync(_add_missing_columns)
+        return engine
+
+    def _lock(self) -> asyncio.Lock:
+        """This event loop's lock (tests run each in a loop of its own)."""
+        loop = asyncio.get_running_loop()
+        if loop not in self._locks:
+            self._locks[loop] = asyncio.Lock()
+        return self._locks[loop]
 
     async def put(self, report: Report, key: str) -> None:
         engine = await self.engine()
@@ -164,13 +190,10 @@ class Outbox:
             "created_at": now,
             "state": PENDING,
         }
-        insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
         async with engine.begin() as conn:
             # The same report kept twice (a retried action) stays one row.
             await conn.execute(
-                insert(pending_reports)
-                .values(values)
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                insert_ignoring(conn, pending_reports, "idempotency_key").values(values)
             )
         logger.info("report kept in the outbox until the backend is back")
 
@@ -204,6 +227,7 @@ class Outbox:
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None
+            self._schemas = set()
 
 
 async def _file(client: Open311Client, row: Any) -> Dict[str, Any]:

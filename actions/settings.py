@@ -37,6 +37,11 @@ class ActionSettings(AppSettings):
     # Reports kept while the backend is down; shared by every action server replica.
     outbox_url: str = database(DEFAULT_OUTBOX_URL, "OUTBOX_DATABASE_URL")
     outbox_interval: float = Field(15.0, env="OUTBOX_INTERVAL", gt=0)
+    # Seconds an emergency turn waits for the backend: short, because the
+    # citizen's 112 call instruction goes out only when the action returns.
+    incident_timeout: float = Field(2.0, env="INCIDENT_TIMEOUT", gt=0)
+    # How often kept incidents and their updates are retried.
+    incident_interval: float = Field(5.0, env="INCIDENT_INTERVAL", gt=0)
     rasa_port: int = Field(5005, env="RASA_PORT")
     # Rasa's HTTP API, told when a kept report was filed; unset: localhost on RASA_PORT.
     rasa_url: str = Field("", env="RASA_URL")

@@ -28,6 +28,21 @@ def created_text(ticket: CreatedTicket) -> str:
     )
 
 
+async def filed_text(settings: ActionSettings, ticket: str) -> str:
+    """What the citizen is told when a report that waited for the backend was filed."""
+    status = await Open311Client(settings).get(ticket)
+    return texts.QUEUED_FILED.format(
+        ticket=ticket,
+        department=status.agency_responsible if status else "-",
+        due=date_id(status.expected if status else None),
+    )
+
+
+def not_filed_text(reason: Optional[str]) -> str:
+    """... and when it could not be: the backend's reason, or it stayed down too long."""
+    return texts.QUEUED_REFUSED.format(reason=reason) if reason else texts.QUEUED_DEAD
+
+
 class SubmitReport(Action):
     def __init__(self, settings: Optional[ActionSettings] = None) -> None:
         # rasa_sdk builds its actions without arguments: this process's settings then.
@@ -81,14 +96,7 @@ class NotifyQueuedReportFiled(Action):
         ticket = next(tracker.get_latest_entity_values("ticket_id"), None)
         if not ticket:
             return []
-        status = await Open311Client(self.settings).get(ticket)
-        dispatcher.utter_message(
-            text=texts.QUEUED_FILED.format(
-                ticket=ticket,
-                department=status.agency_responsible if status else "-",
-                due=date_id(status.expected if status else None),
-            )
-        )
+        dispatcher.utter_message(text=await filed_text(self.settings, ticket))
         return [SlotSet("last_ticket", ticket)]
 
 
@@ -104,6 +112,5 @@ class NotifyQueuedReportNotFiled(Action):
         # A refusal carries the backend's reason; without one the backend
         # stayed down past the retry cap.
         reason = next(tracker.get_latest_entity_values("reason"), None)
-        text = texts.QUEUED_REFUSED.format(reason=reason) if reason else texts.QUEUED_DEAD
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=not_filed_text(reason))
         return []

@@ -89,3 +89,66 @@ BACKEND_DOWN_STATUS = (
     "Mohon maaf, status laporan belum dapat dicek karena sistem sedang gangguan. "
     "Silakan coba beberapa saat lagi."
 )
+
+# Emergencies: the one status line after the 112 call instruction and the
+# advice. Each says only what happened to the incident (actions/incidents.py).
+INCIDENT_ON_DUTY = (
+    "👩‍✈️ Petugas 112 sedang dihubungkan. Mohon tetap di percakapan ini; "
+    "petugas akan membalas di sini."
+)
+
+INCIDENT_ACCEPTED = (
+    "👩‍✈️ Laporan darurat ini sudah ditangani petugas 112. Mohon tetap di percakapan ini; "
+    "petugas akan membalas di sini."
+)
+
+INCIDENT_NOBODY_ON_DUTY = (
+    "Laporan darurat Bapak/Ibu sudah kami catat, tetapi saat ini belum ada petugas 112 "
+    "yang siaga di percakapan ini. Mohon segera telepon 112 sekarang."
+)
+
+INCIDENT_KEPT = (
+    "Sambungan ke petugas 112 sedang terganggu. Laporan darurat Bapak/Ibu sudah kami simpan "
+    "dan akan diteruskan ke petugas 112 begitu sambungan pulih. "
+    "Mohon segera telepon 112 sekarang."
+)
+
+INCIDENT_NOT_SENT = (
+    "Mohon maaf, laporan ini belum diteruskan ke petugas 112 lewat percakapan ini. "
+    "Mohon segera telepon 112 sekarang."
+)
+
+PLACE_FORWARDED = (
+    "📍 Lokasi kejadian ({where}) sudah kami teruskan ke petugas 112. "
+    "Bila Bapak/Ibu menelepon 112, sebutkan juga lokasi ini."
+)
+
+PLACE_KEPT = (
+    "📍 Lokasi kejadian ({where}) sudah kami simpan dan akan diteruskan ke petugas 112 "
+    "begitu sambungan pulih. Mohon sebutkan lokasi ini saat menelepon 112."
+)
+
+# The citizen says it is over (safe now, a false alarm): only a 112 officer
+# closes the incident, so the bot passes the word on and says so.
+OVER_FORWARDED = (
+    "Terima kasih kabarnya, Bapak/Ibu. Pesan ini sudah kami teruskan ke petugas 112. "
+    "Laporan darurat tetap terbuka sampai petugas 112 menutupnya. "
+    "Bila keadaan memburuk, segera telepon 112."
+)
+
+OVER_KEPT = (
+    "Terima kasih kabarnya, Bapak/Ibu. Sambungan ke petugas 112 sedang terganggu; pesan ini "
+    "sudah kami simpan dan akan diteruskan begitu sambungan pulih. Laporan darurat tetap "
+    "terbuka sampai petugas 112 menutupnya. Bila keadaan memburuk, segera telepon 112."
+)
+
+OVER_NOT_SENT = (
+    "Terima kasih kabarnya, Bapak/Ibu. Mohon maaf, pesan ini belum diteruskan ke "
+    "petugas 112. Bila Bapak/Ibu sudah menelepon 112, mohon kabari petugas secara langsung. "
+    "Bila keadaan memburuk, segera telepon 112."
+)
+
+OVER_NO_INCIDENT = (
+    "Baik, Bapak/Ibu, terima kasih kabarnya. "
+    "Bila ada keadaan darurat, segera telepon 112 (gratis, 24 jam)."
+)

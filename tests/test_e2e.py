@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.request
@@ -12,7 +13,10 @@ from typing import Any, Dict, Iterator, List
 import pytest
 from sqlalchemy import create_engine, select
 
-from backend.tables import ticket_events, tickets
+from actions.rasa_api import ConversationNotifier
+from actions.settings import get_settings
+from backend.tables import incidents, ticket_events, tickets
+from lapor import http
 from lapor.db import sync_url
 from tests import servers
 from tests.conftest import _create_postgres_database, _drop_postgres_database
@@ -164,16 +168,19 @@ def test_a_report_made_while_the_backend_is_down_is_filed_when_it_is_back(
     assert any(ticket.service_request_id in t for t in stack.bot_texts(sender))
 
 
-def test_an_emergency_place_is_kept_and_handed_to_the_caller(stack: Stack) -> None:
+def test_an_emergency_and_its_place_reach_the_112_incident(stack: Stack) -> None:
     sender = f"e2e-{uuid.uuid4().hex[:8]}"
-    stack.say(sender, "tolong ada kebakaran rumah!!")
+    first = stack.text(sender, "tolong ada kebakaran rumah!!")
+    # No operator is on duty in this stack: the bot says so, and to call 112.
+    assert "belum ada petugas 112" in first and "telepon 112" in first
     reply = stack.text(sender, "di jalan dhoho depan toko emas kelurahan kemasan")
-    assert "sampaikan lokasi ini kepada petugas 112" in reply
-    assert "catat" not in reply
-    url = f"{stack.rasa.url}/conversations/{sender}/tracker?token={TOKEN}"
-    with urllib.request.urlopen(url, timeout=30) as response:
-        slots = json.loads(response.read())["slots"]
-    assert "dhoho" in slots["emergency_location"].lower()
+    assert "sudah kami teruskan ke petugas 112" in reply
+    engine = create_engine(sync_url(stack.database_url), future=True)
+    with engine.connect() as conn:
+        (row,) = conn.execute(select(incidents).where(incidents.c.conversation_key == sender))
+    engine.dispose()
+    assert (row.kind, row.state, row.channel) == ("emergency_fire", "open", "web")
+    assert "dhoho" in (row.location_text or "").lower()
 
 
 def test_a_kept_report_the_backend_refused_is_explained_in_the_conversation(
@@ -195,3 +202,43 @@ def test_a_kept_report_the_backend_refused_is_explained_in_the_conversation(
         assert response.status == 200
     (told,) = [t for t in stack.bot_texts(sender) if "belum* tercatat" in t]
     assert "kategori tidak dikenal" in told
+
+
+def test_a_notice_for_a_conversation_an_operator_holds_is_not_swallowed_by_the_pause(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a 112 operator has the conversation, the bot is paused and a triggered
+    intent would run nothing: the outbox's notice is sent as the bot's message."""
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    stack.say(sender, "halo")
+    post_events(stack, sender, [{"event": "pause"}])
+    monkeypatch.setenv("RASA_URL", stack.rasa.url)
+    monkeypatch.setenv("RASA_TOKEN", TOKEN)
+    get_settings.cache_clear()
+    try:
+        asyncio.run(_notify_not_filed(sender, "kategori tidak dikenal"))
+    finally:
+        get_settings.cache_clear()
+    (told,) = [t for t in stack.bot_texts(sender) if "belum* tercatat" in t]
+    assert "kategori tidak dikenal" in told
+    # Still the operator's: the notice did not resume the bot.
+    url = f"{stack.rasa.url}/conversations/{sender}/tracker?token={TOKEN}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert json.loads(response.read())["paused"] is True
+
+
+async def _notify_not_filed(sender: str, reason: str) -> None:
+    try:
+        await ConversationNotifier(get_settings()).report_not_filed(sender, reason)
+    finally:
+        await http.close()
+
+
+def post_events(stack: Stack, sender: str, events: List[Dict[str, Any]]) -> None:
+    request = urllib.request.Request(
+        f"{stack.rasa.url}/conversations/{sender}/tracker/events?token={TOKEN}",
+        data=json.dumps(events).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200

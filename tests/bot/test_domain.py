@@ -47,12 +47,19 @@ def test_every_service_has_a_report_intent(domain: Dict[str, Any]) -> None:
     assert missing == []
 
 
-# Claims the system cannot back today: nothing records an emergency or passes
-# a message to an officer. A text may say what has NOT happened ("belum").
+# Claims a text may make only when the system did it. A text may say what has
+# NOT happened ("belum"). The texts in BACKED make such a claim and are said
+# only when it is true: tests/actions/test_incidents.py shows each is sent only
+# after the backend stored the incident or the action server's queue kept it.
 UNBACKED_CLAIM = re.compile(
     r"(?<!belum )(kami catat|sudah dicatat|telah dicatat|kami teruskan|"
     r"diteruskan ke petugas|petugas (akan|segera) (datang|menghubungi))",
     re.IGNORECASE,
+)
+
+
+BACKED = frozenset(
+    {"INCIDENT_NOBODY_ON_DUTY", "INCIDENT_KEPT", "PLACE_FORWARDED", "PLACE_KEPT", "OVER_FORWARDED"}
 )
 
 
@@ -64,8 +71,8 @@ def _bot_texts(domain: Dict[str, Any]) -> List[str]:
     composed = [
         value
         for module in (texts, emergency, whatsapp)
-        for value in vars(module).values()
-        if isinstance(value, str) and " " in value
+        for name, value in vars(module).items()
+        if isinstance(value, str) and " " in value and not (module is texts and name in BACKED)
     ]
     composed += list(emergency.ADVICE.values())
     return fixed + composed
