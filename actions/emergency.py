@@ -35,7 +35,7 @@ from actions.incidents import (
 )
 from actions.report import channel_of, contact_token
 from actions.settings import ActionSettings, get_settings
-from lapor.timeutil import isoformat, utcnow
+from lapor.timeutil import utcnow
 
 CALL_112 = "📞 Segera telepon *112* (gratis, 24 jam): tel:112"
 # Shown in the web widget as a tap-to-call button; other channels get the text.
@@ -286,9 +286,11 @@ def _triggering(tracker: Tracker) -> Dict[str, Any]:
 
 
 def _at(event: Dict[str, Any]) -> str:
+    # To the microsecond, as Rasa stamped the event: the backend tells the
+    # message that raised the emergency from the later ones by this time.
     stamp = event.get("timestamp")
     moment = datetime.fromtimestamp(float(stamp), timezone.utc) if stamp else utcnow()
-    return str(isoformat(moment))
+    return moment.isoformat()
 
 
 def _describe(place: places.Place) -> str:

@@ -163,6 +163,16 @@ def backend(
         server.stop()
 
 
+def rasa_events_consumer(database_url: str, log_dir: Path, rasa_port: int) -> subprocess.Popen:
+    """The consumer reading the sql broker file `rasa_server` gives the Rasa on `rasa_port`."""
+    return start_consumer(
+        database_url,
+        log_dir / "consumer.log",
+        RASA_EVENTS_DATABASE_URL=f"sqlite:///{log_dir / f'events-{rasa_port}.sqlite3'}",
+        PIPELINE_POLL_INTERVAL="0.1",
+    )
+
+
 def start_consumer(database_url: str, log: Path, **env: str) -> subprocess.Popen:
     """The conversation pipeline's consumer (`python -m backend consume`), logging to `log`."""
     SERVER_LOGS.append(log)

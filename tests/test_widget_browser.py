@@ -45,13 +45,7 @@ def site(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dict
         "NOTIFY_INTERVAL": "0.5",
     }
     # The conversation pipeline: Rasa's sql broker file -> the backend database.
-    events_db = logs / f"events-{rasa_port}.sqlite3"
-    consumer = servers.start_consumer(
-        database_url,
-        logs / "consumer.log",
-        RASA_EVENTS_DATABASE_URL=f"sqlite:///{events_db}",
-        PIPELINE_POLL_INTERVAL="0.1",
-    )
+    consumer = servers.rasa_events_consumer(database_url, logs, rasa_port)
     try:
         with servers.backend(database_url, logs, extra_env=backend_env) as backend:
             # The demo page (on the backend) embeds the widget, which talks to Rasa.

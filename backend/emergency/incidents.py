@@ -36,6 +36,8 @@ ROLES = tuple(sorted(shifts.OPERATOR_ROLES))
 SUPERVISOR = "operator_supervisor"
 MAX_TEXT = 2000
 MAX_TRANSCRIPT = 20
+# What the channels write for a shared pin or photo (bot/channels/inbound.py).
+CHANNEL_COMMANDS = ("/share_location", "/share_photo")
 
 _i = incidents.c
 
@@ -173,7 +175,7 @@ async def accept(engine: AsyncEngine, incident_id: int, person: people.Person) -
         # The bot stops answering; the citizen hears a person has the case.
         await sends.pause_bot(conn, row, now)
         name = person.display_name or texts.OPERATOR
-        await sends.message(conn, row, texts.ACCEPTED.format(name=name), now)
+        await sends.message(conn, row, texts.ACCEPTED.format(name=name), now, texts.OPERATOR)
         await _publish(conn, row, "accepted")
 
 
@@ -296,6 +298,8 @@ async def citizen_said(
     if place.has_pin:
         await conn.execute(update(incidents).where(_i.id == incident.id).values(place.columns()))
     kind = "location" if place.has_pin else "photo" if data.get("media_urls") else "citizen_message"
+    if kind != "citizen_message" and (text or "").startswith(CHANNEL_COMMANDS):
+        text = None  # "/share_location{...}" says nothing the pin does not
     await _record(conn, incident.id, kind, at=at, text=text, data=data or None)
 
 

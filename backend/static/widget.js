@@ -45,6 +45,7 @@
     photo: "Kirim foto",
     location: "Kirim lokasi saya",
     typing: "Petugas virtual sedang mengetik...",
+    withOperator: "Terhubung dengan petugas 112 (manusia)",
     connecting: "Menghubungkan...",
     online: "Terhubung",
     offline: "Tidak ada koneksi. Pesan akan dikirim saat koneksi kembali.",
@@ -269,6 +270,7 @@
   function setState(name, text) {
     status.setAttribute("data-state", name);
     status.textContent = text;
+    showOperator();
   }
   function connect() {
     socket = window.io(config.server, { transports: ["websocket", "polling"], reconnection: true });
@@ -315,6 +317,7 @@
       item.buttons = item.buttons.map(function (b) { return { title: b.title, payload: b.payload }; });
     }
     if (item.text || item.image || item.call || (item.buttons && item.buttons.length)) remember(item);
+    showOperator();
   }
 
   // What the city sent while this page was closed or offline, oldest first.
@@ -348,9 +351,22 @@
       transmit(next);
     }
   }
+  // A 112 operator has the conversation while the last message from our side
+  // is theirs (signed); the bot is paused then, and nobody "virtual" types.
+  function withOperator() {
+    for (var i = state.history.length - 1; i >= 0; i--) {
+      if (state.history[i].who === "bot") return !!state.history[i].author;
+    }
+    return false;
+  }
+  function showOperator() {
+    if (withOperator() && status.getAttribute("data-state") === "online") status.textContent = TEXT.withOperator;
+    else if (status.getAttribute("data-state") === "online") status.textContent = TEXT.online;
+  }
   function transmit(entry) {
     socket.emit("user_uttered", { message: entry.message, session_id: state.session, metadata: entry.metadata || {} });
     markSent(entry.id, "");
+    if (withOperator()) return;
     typing.textContent = TEXT.typing;
     setTimeout(function () { if (typing.textContent === TEXT.typing) typing.textContent = ""; }, 15000);
   }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Dict, List
 
 import pytest
@@ -16,7 +17,6 @@ from backend.pipeline import events
 from backend.pipeline.store import store
 from backend.tables import incident_events
 from lapor.db import create_engine
-from lapor.timeutil import utcnow
 from tests.backend.console.helpers import make_person
 from tests.backend.emergency.helpers import incident, report
 
@@ -70,6 +70,10 @@ async def test_text_pin_and_photo_after_the_emergency_are_added_to_it(
     async with engine.connect() as conn:
         data = (await conn.execute(select(incident_events.c.data))).scalars().all()
     assert {"media_urls": [PHOTO]} in data
+    async with engine.connect() as conn:
+        texts = (await conn.execute(select(incident_events.c.text))).scalars().all()
+    assert "apinya makin besar" in texts
+    assert not any(t and t.startswith("/share") for t in texts)  # the pin and photo say it
     assert "sealed-never-kept" not in repr(data)
 
 
@@ -77,11 +81,11 @@ async def test_the_emergency_message_itself_and_other_conversations_are_not_adde
     engine: AsyncEngine,
 ) -> None:
     sender = uuid.uuid4().hex
-    filed = await incidents.file(engine, report(conversation_id=sender))
-    before = utcnow().timestamp() - 5  # the triggering message, read late by the pipeline
+    raised = time.time()  # the message that raised it, read by the pipeline after the action
+    at = datetime.fromtimestamp(raised, timezone.utc)
+    filed = await incidents.file(engine, report(conversation_id=sender, received_at=at))
     await pipe(
-        engine,
-        [said(sender, "tolong kebakaran", before), said("someone-else", "halo", time.time())],
+        engine, [said(sender, "tolong kebakaran", raised), said("someone-else", "halo", raised + 1)]
     )
     assert await kinds(engine, filed.id) == ["received", "location", "alerted"]
 

@@ -60,7 +60,8 @@ async def test_an_operator_reply_reaches_the_web_chat_signed_and_a_down_rasa_is_
     await incidents.reply(engine, filed.id, ani, "Damkar menuju lokasi")
     assert await sends.flush(engine, senders) == 3
     messages = await stored(conversation)
-    assert [m.get("author") for m in messages] == [None, "Petugas 112"]
+    # Both from the operator: the widget shows a person took over.
+    assert [m.get("author") for m in messages] == ["Petugas 112", "Petugas 112"]
     assert messages[1]["text"] == "Damkar menuju lokasi"
     pause, *_ = await queued(engine, filed.id)
     # Rasa did not answer: the pause waits for the next round, it is not dropped.
