@@ -90,6 +90,7 @@ def open_alert(console: Page, shots: str) -> None:
     """The alert comes without a reload; the operator opens it and accepts."""
     alert = console.locator("#incident-alert")
     expect(alert).to_contain_text("Kejadian darurat baru", timeout=20000)
+    expect(console.locator("#incident-list")).to_contain_text("Belum diterima")
     shot(console, f"emergency-{shots}-1-alert")
     alert.get_by_role("link").first.click()
     console.locator("#accept").click()
@@ -176,6 +177,9 @@ def test_a_widget_emergency_is_taken_by_an_operator_and_handed_back_to_the_bot(
     resolve(console, "Api padam oleh Damkar, tidak ada korban.")
     bot_says(chat, "sudah ditutup oleh petugas 112")
     expect(chat.locator(".lw-state")).to_have_text("Terhubung")
+    resumed = console.locator(".sends li", has_text="Bot diaktifkan kembali")
+    expect(resumed.get_by_text("terkirim")).to_be_visible(timeout=15000)
+    shot(console, "emergency-widget-3-resolved")
     row = incident_of(
         site, chat.evaluate("JSON.parse(localStorage.getItem('lapor-widget:session'))")
     )
