@@ -114,9 +114,16 @@ class Queue:
         return rows
 
     async def run(
-        self, engine: AsyncEngine, handler: Callable[[Any], Awaitable[Values]], batch: int = 20
+        self,
+        engine: AsyncEngine,
+        handler: Callable[[Any], Awaitable[Values]],
+        batch: int = 20,
+        written: Optional[Callable[[AsyncConnection, Any, Values], Awaitable[None]]] = None,
     ) -> int:
-        """One round: handles every due row; returns how many were handled."""
+        """One round: handles every due row; returns how many were handled.
+
+        `written`, if given, runs in the transaction that records each row's
+        outcome (to announce it together with it)."""
         rows = await self.claim(engine, batch)
         for row in rows:
             try:
@@ -128,6 +135,8 @@ class Queue:
                 await conn.execute(
                     update(self.table).where(self.table.c.id == row.id).values(values)
                 )
+                if written is not None:
+                    await written(conn, row, values)
         return len(rows)
 
     async def count(self, engine: AsyncEngine, where: Optional[ColumnElement] = None) -> int:

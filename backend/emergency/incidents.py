@@ -31,8 +31,8 @@ from lapor.privacy import mask_text
 from lapor.timeutil import utcnow
 
 OPEN, ACCEPTED, RESOLVED = "open", "accepted", "resolved"
-TOPIC = "incident"
-ROLES = tuple(sorted(shifts.OPERATOR_ROLES))
+TOPIC = sends.TOPIC
+ROLES = sends.ROLES
 SUPERVISOR = "operator_supervisor"
 MAX_TEXT = 2000
 MAX_TRANSCRIPT = 20

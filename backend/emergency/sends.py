@@ -20,6 +20,8 @@ from xml.sax.saxutils import escape
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from backend import live
+from backend.emergency import shifts
 from backend.emergency.texts import CALLBACK_INTRO
 from backend.tables import incident_sends
 from lapor import jobs
@@ -32,6 +34,9 @@ from lapor.whatsapp.twilio import TwilioClient
 logger = logging.getLogger(__name__)
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+# The incidents' live topic and who hears it (backend/emergency/incidents.py).
+TOPIC = "incident"
+ROLES = tuple(sorted(shifts.OPERATOR_ROLES))
 MESSAGE, PAUSE, RESUME, CALL = "message", "pause", "resume", "call"
 # About ten minutes of retries (2 s doubling to 30 s), then the row is failed and
 # shown on the incident, for the operator to act on by phone.
@@ -115,8 +120,16 @@ async def _queue(
 
 
 async def flush(engine: AsyncEngine, senders: Senders, batch: int = 50) -> int:
-    """Sends what is due, oldest first; returns how many rows were handled."""
-    return await queue.run(engine, lambda row: _send(senders, row), batch)
+    """Sends what is due, oldest first; returns how many rows were handled.
+
+    Each outcome is announced on the incident's live topic with it, so an
+    operator's open page shows "terkirim" or "gagal" whichever replica sent it."""
+    return await queue.run(engine, lambda row: _send(senders, row), batch, _announce)
+
+
+async def _announce(conn: AsyncConnection, row: Any, values: Dict[str, Any]) -> None:
+    data = {"incident_id": row.incident_id, "change": "sent", "kind": row.kind}
+    await live.publish(conn, TOPIC, data, roles=ROLES)
 
 
 async def _send(senders: Senders, row: Any) -> Dict[str, Any]:

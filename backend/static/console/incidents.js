@@ -207,6 +207,7 @@
     }
     document.addEventListener("konsol:incident", function (event) {
       var detail = event.detail || {};
+      if (detail.change === "sent") return; // a delivery changes the incident's page, not the board
       if (detail.change === "created" || detail.change === "escalated") fresh[detail.incident_id] = true;
       if (!pending) pending = window.setTimeout(refresh, 100);
     });

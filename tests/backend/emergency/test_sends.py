@@ -8,9 +8,11 @@ from typing import AsyncIterator
 
 import pytest
 import redis.asyncio as redis
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.emergency import incidents, sends
+from backend.tables import live_events
 from lapor import channels
 from lapor.contact import ContactCipher
 from lapor.conversations import RasaConversations
@@ -63,6 +65,10 @@ async def test_an_operator_reply_reaches_the_web_chat_signed_and_a_down_rasa_is_
     # Both from the operator: the widget shows a person took over.
     assert [m.get("author") for m in messages] == ["Petugas 112", "Petugas 112"]
     assert messages[1]["text"] == "Damkar menuju lokasi"
+    # Each outcome is announced with it: an open incident page shows it at once.
+    async with engine.connect() as conn:
+        announced = (await conn.execute(select(live_events.c.data))).scalars().all()
+    assert [a["change"] for a in announced if a["incident_id"] == filed.id][-3:] == ["sent"] * 3
     pause, *_ = await queued(engine, filed.id)
     # Rasa did not answer: the pause waits for the next round, it is not dropped.
     assert (pause.state, pause.attempts) == (sends.PENDING, 1) and pause.last_error
