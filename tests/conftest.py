@@ -271,9 +271,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     import sys
     import threading
+    from concurrent.futures import thread as pool_threads
 
+    # An idle ThreadPoolExecutor worker (the backend's photo decoding pool) is
+    # joined by the interpreter's own exit hook: no leak.
     lingering = [
-        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
+        t
+        for t in threading.enumerate()
+        if t is not threading.main_thread()
+        and not t.daemon
+        and getattr(t, "_target", None) is not pool_threads._worker
     ]
     if lingering and _exit_status:
         names = ", ".join(f"{t.name} ({getattr(t, '_target', None)})" for t in lingering)
