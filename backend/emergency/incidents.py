@@ -29,6 +29,7 @@ from backend.tables import incident_events, incidents, users
 from lapor.db import insert_ignoring
 from lapor.privacy import mask_text
 from lapor.timeutil import utcnow
+from lapor.wilayah import default_wilayah
 
 OPEN, ACCEPTED, RESOLVED = "open", "accepted", "resolved"
 TOPIC = sends.TOPIC
@@ -294,7 +295,9 @@ async def citizen_said(
 ) -> None:
     """A later message of the citizen (from the conversation pipeline, in its transaction)."""
     pin = data.get("location") or {}
-    place = Place(latitude=pin.get("latitude"), longitude=pin.get("longitude"))
+    lat, lon = pin.get("latitude"), pin.get("longitude")
+    area = default_wilayah().locate(lat, lon) if lat is not None and lon is not None else None
+    place = Place(kelurahan=area.name if area else None, latitude=lat, longitude=lon)
     if place.has_pin:
         await conn.execute(update(incidents).where(_i.id == incident.id).values(place.columns()))
     kind = "location" if place.has_pin else "photo" if data.get("media_urls") else "citizen_message"

@@ -67,6 +67,7 @@ async def test_text_pin_and_photo_after_the_emergency_are_added_to_it(
     assert (await kinds(engine, filed.id))[-3:] == ["citizen_message", "location", "photo"]
     row = await incident(engine, filed.id)
     assert (row.latitude, row.longitude) == (-7.81, 112.01)
+    assert row.kelurahan  # the pin's kelurahan, from the city's boundaries
     async with engine.connect() as conn:
         data = (await conn.execute(select(incident_events.c.data))).scalars().all()
     assert {"media_urls": [PHOTO]} in data
