@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install browser lock run test test-fast lint train migrate shell eval bench bench-pipeline soak clean
+.PHONY: help install browser lock run test test-fast lint train migrate shell eval bench bench-pipeline bench-emergency soak clean
 
 help:
 	@echo "make run      install, migrate, train if needed, start backend + action server + Rasa"
@@ -20,6 +20,7 @@ help:
 	@echo "make eval     evaluate the NLU on the held-out set; report under reports/"
 	@echo "make bench    load-test the bot over the REST channel"
 	@echo "make bench-pipeline  delay from a citizen's message to the console (RabbitMQ, PostgreSQL)"
+	@echo "make bench-emergency emergency -> 112 operator consoles, operator reply -> citizen (p99 goal: 1 s)"
 	@echo "make soak     mixed traffic with injected faults (SOAK_MINUTES=10); fails on loss or duplicate"
 	@echo "make shell    chat with the bot in the terminal"
 	@echo "make migrate  upgrade the database named by DATABASE_URL"
@@ -99,6 +100,11 @@ bench: install
 # 1,000 messages through Rasa's pika broker and the consumer: p50/p90/p99/max delay.
 bench-pipeline: install
 	$(PY) -m tests.bench.pipeline
+
+# N concurrent emergencies (WhatsApp and web chat) through the whole stack, K operator
+# consoles: p50/p95/p99 of message -> alert and of operator reply -> citizen.
+bench-emergency: install
+	$(PY) -m tests.bench.emergency $(if $(N),--emergencies $(N)) $(if $(K),--consoles $(K))
 
 # WhatsApp, REST and Open311 traffic for SOAK_MINUTES (default 10) while links
 # are cut on a schedule; exits non-zero on a lost or duplicated report.
