@@ -160,11 +160,15 @@ class Hub:
         self._complete_after: Optional[int] = None  # the buffer holds every event after this id
         self._changed = asyncio.Condition()
         self._task: Optional[asyncio.Task[None]] = None
+        self._starting = asyncio.Lock()
 
     async def start(self) -> None:
-        if self._task is None:
-            self._complete_after = await latest_id(self.engine)
-            self._task = asyncio.create_task(self._poll(), name="live events")
+        # Pages that connect at once must not each start a poller (every event
+        # would then reach every page once per poller).
+        async with self._starting:
+            if self._task is None:
+                self._complete_after = await latest_id(self.engine)
+                self._task = asyncio.create_task(self._poll(), name="live events")
 
     async def stop(self) -> None:
         if self._task is not None:

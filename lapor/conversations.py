@@ -60,7 +60,9 @@ class RasaConversations:
 
     async def _append(self, conversation_id: str, events: List[Dict[str, Any]]) -> None:
         url = f"{self._url}/conversations/{quote(conversation_id, safe='')}/tracker/events"
-        params = {"token": self._token} if self._token else {}
+        # Rasa answers with the whole tracker unless told not to: a long
+        # conversation would be serialised on every message the city sends.
+        params = {"include_events": "NONE", **({"token": self._token} if self._token else {})}
         async with http.session().post(
             url, params=params, json=events, timeout=self._timeout
         ) as response:

@@ -12,6 +12,8 @@ import weakref
 
 import aiohttp
 
+KEEPALIVE = 4.0  # seconds an idle connection is kept for reuse
+
 _sessions: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.ClientSession]" = (
     weakref.WeakKeyDictionary()
 )
@@ -24,7 +26,11 @@ def session() -> aiohttp.ClientSession:
     if current is None or current.closed:
         # No cookie jar: one session serves many hosts (Twilio, its CDN, Rasa,
         # the backend), and none of them should see another's cookies.
-        current = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
+        # Idle connections are dropped before our servers drop them (Sanic:
+        # KEEP_ALIVE_TIMEOUT 5 s): a request on a connection the other side
+        # just closed fails ("Can not write request body") instead of being sent.
+        connector = aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE)
+        current = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
         _sessions[loop] = current
     return current
 

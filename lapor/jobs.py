@@ -18,10 +18,11 @@ attempt count. A `Queue` names those columns; one round:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, Hashable, List, Optional
 
 from sqlalchemy import Column, Table, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -87,10 +88,13 @@ class Queue:
 
     # -- running a round ------------------------------------------------------
 
-    async def claim(self, engine: AsyncEngine, batch: int) -> List[Any]:
-        """Due rows, leased to this process."""
+    async def claim(
+        self, engine: AsyncEngine, batch: int, where: Optional[ColumnElement] = None
+    ) -> List[Any]:
+        """Due rows (of those matching `where`, if given), leased to this process."""
         table = self.table
         now = utcnow()
+        condition = self.waiting() if where is None else self.waiting() & where
         async with engine.begin() as conn:
             if engine.dialect.name == "sqlite":
                 await _take_sqlite_write_lock(conn, table)
@@ -98,7 +102,7 @@ class Queue:
                 (
                     await conn.execute(
                         select(table)
-                        .where(self.waiting(), self.due <= now)
+                        .where(condition, self.due <= now)
                         .order_by(table.c.id)
                         .limit(batch)
                         .with_for_update(skip_locked=True)
@@ -119,12 +123,32 @@ class Queue:
         handler: Callable[[Any], Awaitable[Values]],
         batch: int = 20,
         written: Optional[Callable[[AsyncConnection, Any, Values], Awaitable[None]]] = None,
+        where: Optional[ColumnElement] = None,
+        group: Optional[Callable[[Any], Hashable]] = None,
     ) -> int:
-        """One round: handles every due row; returns how many were handled.
+        """One round: handles every due row (matching `where`); returns how many.
 
-        `written`, if given, runs in the transaction that records each row's
-        outcome (to announce it together with it)."""
-        rows = await self.claim(engine, batch)
+        Rows run one after another, in id order. With `group`, rows of different
+        groups run at the same time (in order within a group): one slow
+        recipient does not hold up the others. `written`, if given, runs in
+        the transaction that records each row's outcome (to announce it with it).
+        """
+        rows = await self.claim(engine, batch, where)
+        groups: Dict[Hashable, List[Any]] = {}
+        for row in rows:
+            groups.setdefault(group(row) if group else None, []).append(row)
+        await asyncio.gather(
+            *(self._in_order(engine, handler, some, written) for some in groups.values())
+        )
+        return len(rows)
+
+    async def _in_order(
+        self,
+        engine: AsyncEngine,
+        handler: Callable[[Any], Awaitable[Values]],
+        rows: List[Any],
+        written: Optional[Callable[[AsyncConnection, Any, Values], Awaitable[None]]],
+    ) -> None:
         for row in rows:
             try:
                 values = await handler(row)
@@ -137,7 +161,6 @@ class Queue:
                 )
                 if written is not None:
                     await written(conn, row, values)
-        return len(rows)
 
     async def count(self, engine: AsyncEngine, where: Optional[ColumnElement] = None) -> int:
         """Rows waiting in this queue, or matching `where` (e.g. the dead ones)."""

@@ -297,19 +297,20 @@ async def _act(
             return json({"error": str(exc)}, status=status)
         return await _incident(request, person, incident_id, status, problem=str(exc), draft=form)
     if flush:
-        await _flush(request)
+        await _flush(request, incident_id)
     if wants_json:
         return json({"ok": True})
     return redirect(f"/console/incidents/{incident_id}?selesai={done}", status=303)
 
 
-async def _flush(request: Request) -> None:
-    """Send what the change queued now; the workers retry whatever fails."""
+async def _flush(request: Request, incident_id: int) -> None:
+    """Send what the change queued now (this incident's only: another incident's
+    sends are the workers'); the workers retry whatever fails."""
     senders: Optional[sends.Senders] = getattr(request.app.ctx, "senders", None)
     if senders is None:  # an app without its background start (tests)
         return
     try:
-        await sends.flush(context(request).engine, senders)
+        await sends.flush(context(request).engine, senders, incident_id=incident_id)
     except Exception as exc:  # stored and committed already: the worker sends it later
         logger.warning("incident sends: not flushed at once: %s", exc)
 

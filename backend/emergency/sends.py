@@ -119,12 +119,25 @@ async def _queue(
 # ---- sending ----------------------------------------------------------------
 
 
-async def flush(engine: AsyncEngine, senders: Senders, batch: int = 50) -> int:
-    """Sends what is due, oldest first; returns how many rows were handled.
+async def flush(
+    engine: AsyncEngine, senders: Senders, batch: int = 50, incident_id: Optional[int] = None
+) -> int:
+    """Sends what is due (of one incident, if given); returns how many rows were handled.
 
-    Each outcome is announced on the incident's live topic with it, so an
-    operator's open page shows "terkirim" or "gagal" whichever replica sent it."""
-    return await queue.run(engine, lambda row: _send(senders, row), batch, _announce)
+    An incident's sends go in the order they were queued (pause before the
+    message that says a person took over); different incidents' go at the
+    same time, so a request sending its operator's reply never waits behind
+    other incidents. Each outcome is announced on the incident's live topic
+    with it, so an open page shows "terkirim" or "gagal" whichever replica sent it."""
+    mine = incident_sends.c.incident_id == incident_id if incident_id is not None else None
+    return await queue.run(
+        engine,
+        lambda row: _send(senders, row),
+        batch,
+        written=_announce,
+        where=mine,
+        group=lambda row: row.incident_id,
+    )
 
 
 async def _announce(conn: AsyncConnection, row: Any, values: Dict[str, Any]) -> None:

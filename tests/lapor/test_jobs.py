@@ -123,3 +123,32 @@ async def test_a_crashing_handler_costs_an_attempt_not_the_queue(engine: AsyncEn
     assert (rows[0].state, rows[0].attempts) == ("waiting", 1)
     assert "RuntimeError: bug" in rows[0].error
     assert {r.state for r in rows[1:]} == {"done"}
+
+
+async def test_groups_run_side_by_side_and_in_order_within_each(engine: AsyncEngine) -> None:
+    running: List[int] = []
+    most = 0
+    order: List[int] = []
+
+    async def slow(row: Any) -> jobs.Values:
+        nonlocal most
+        running.append(row.id)
+        most = max(most, len(running))
+        await asyncio.sleep(0.05)
+        running.remove(row.id)
+        order.append(row.id)
+        return {"state": "done"}
+
+    # Ten rows in two groups (odd and even ids): two at a time, never more.
+    assert await queue().run(engine, slow, batch=10, group=lambda row: row.id % 2) == 10
+    assert most == 2
+    assert [i for i in order if i % 2] == sorted(i for i in order if i % 2)
+    assert [r.state for r in await _rows(engine)] == ["done"] * 10
+
+
+async def test_a_round_can_be_limited_to_some_rows(engine: AsyncEngine) -> None:
+    async def done(row: Any) -> jobs.Values:
+        return {"state": "done"}
+
+    assert await queue().run(engine, done, where=work.c.id <= 3) == 3
+    assert [r.state for r in await _rows(engine)] == ["done"] * 3 + ["waiting"] * 7
