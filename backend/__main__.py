@@ -1,6 +1,6 @@
 """Backend command line:
 `python -m backend {serve,migrate,issue-key,revoke-key,dev-keys,dev-users,notices,create-user,
-consume,purge}`.
+set-phone,consume,purge}`.
 
 Every command loads the settings once and, with APP_ENV=production, refuses to
 run on development values or SQLite; `serve` also refuses while a development
@@ -59,6 +59,8 @@ def main(argv: List[str] | None = None) -> int:
         return asyncio.run(_notices(settings.database_url))
     if args.command == "create-user":
         return asyncio.run(_create_user(settings, args))
+    if args.command == "set-phone":
+        return asyncio.run(_set_phone(settings, args.username, args.phone))
     if args.command == "purge":
         return asyncio.run(_purge(settings, args.dry_run))
     if args.command == "consume":
@@ -93,6 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     person.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    phone = commands.add_parser(
+        "set-phone", help="the WhatsApp number a person's alerts (late tickets) go to"
+    )
+    phone.add_argument("username")
+    phone.add_argument("phone", help="+62..., or '' to remove it")
     purge = commands.add_parser(
         "purge", help="delete or anonymise what is past its retention period (RETENTION_*)"
     )
@@ -218,6 +225,19 @@ async def _create_user(settings: BackendSettings, args: argparse.Namespace) -> i
     finally:
         await engine.dispose()
     print(f"created {person.username} ({', '.join(sorted(person.roles))})")
+    return 0
+
+
+async def _set_phone(settings: BackendSettings, username: str, phone: str) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await people.set_phone(engine, username, phone or None, actor="cli")
+    except people.PeopleError as exc:
+        print(f"not changed: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    print(f"{username}: alerts {'go to the number given' if phone else 'have no number'}")
     return 0
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import Any, Awaitable, Callable, Coroutine, List
+from typing import Any, Awaitable, Callable, Coroutine, List, Sequence
 
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend import (
     console,
+    deadlines,
     limits,
     live,
     media,
@@ -32,7 +34,7 @@ from backend.emergency import api as emergency_api
 from backend.errors import install_error_handlers
 from backend.settings import BackendSettings
 from lapor import http
-from lapor.catalogue import load_catalogue
+from lapor.catalogue import Catalogue, load_catalogue
 from lapor.contact import ContactCipher
 from lapor.conversations import RasaConversations
 from lapor.db import create_engine
@@ -54,6 +56,7 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     catalogue = load_catalogue(settings.services_file)
     wilayah = load_wilayah(settings.gazetteer_file)
     directory = agencies.load(settings.agencies_file)
+    steps = deadlines.load(settings.deadlines_file)
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     # Photos up to their limit, with room for the form around them.
@@ -113,6 +116,8 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
         else:
             # Nothing can be sent yet: notices wait, pending, for a channel to be configured.
             logger.info("no channel to reach citizens is configured: status notices stay queued")
+        late = lambda: _late_tickets(engine, steps, catalogue, out)  # noqa: E731
+        rounds.append(repeat(late, settings.deadline_check_interval, "late tickets", stopping))
         app.ctx.rounds = [asyncio.create_task(job) for job in rounds]
         app.ctx.sleepers = [asyncio.create_task(job) for job in sleepers]
 
@@ -142,6 +147,14 @@ def emergency_senders(
     return sends.Senders(
         out, RasaConversations(settings.rasa_url, settings.rasa_token), cipher, client
     )
+
+
+async def _late_tickets(
+    engine: AsyncEngine, steps: Sequence[deadlines.Step], catalogue: Catalogue, out: Outbound
+) -> int:
+    escalated = await deadlines.escalate_due(engine, steps, catalogue)
+    sent = await deadlines.send_alerts(engine, out) if out.channels else 0
+    return len(escalated) + sent
 
 
 async def _escalate(ctx: AppContext) -> int:

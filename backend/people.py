@@ -238,6 +238,23 @@ async def set_display_name(engine: AsyncEngine, username: str, name: str, actor:
         await audit(conn, actor, "user.name", "user", username, {"display_name": cleaned})
 
 
+PHONE = re.compile(r"^\+[1-9][0-9]{7,14}$")
+
+
+async def set_phone(engine: AsyncEngine, username: str, phone: Optional[str], actor: str) -> None:
+    """The WhatsApp number alerts reach the person at when not signed in (None: none).
+
+    International form (+62...), so Twilio takes it as it is."""
+    cleaned = re.sub(r"[\s().-]", "", phone or "") or None
+    if cleaned is not None and not PHONE.match(cleaned):
+        raise PeopleError("the phone number must be in international form, e.g. +6281234567890")
+    async with engine.begin() as conn:
+        user_id = await _user_id(conn, username)
+        await conn.execute(update(users).where(users.c.id == user_id).values(phone=cleaned))
+        # Who changed it and when; the number itself stays out of the audit log.
+        await audit(conn, actor, "user.phone", "user", username, {"set": cleaned is not None})
+
+
 async def person_by_id(conn: AsyncConnection, user_id: int) -> Optional[Person]:
     row = (await conn.execute(select(users).where(users.c.id == user_id))).first()
     return None if row is None else await _person(conn, row)

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Literal, Optional, Tuple
 
 from pydantic import Field, validator
 
-from lapor.paths import AGENCIES_FILE, GAZETTEER_FILE, SERVICES_FILE, VAR
+from lapor.paths import AGENCIES_FILE, DEADLINES_FILE, GAZETTEER_FILE, SERVICES_FILE, VAR
 from lapor.settings import (
     DEFAULT_BIND,
     DEFAULT_DATABASE_URL,
@@ -138,6 +138,11 @@ class BackendSettings(WhatsAppSettings):
     emergency_supervisor_phone: str = Field("", env="EMERGENCY_SUPERVISOR_PHONE")
     # Seconds between each replica's looks for incidents to escalate and sends to retry.
     emergency_check_interval: float = Field(1.0, env="EMERGENCY_CHECK_INTERVAL", gt=0)
+
+    # Late tickets (backend/deadlines.py): the escalation steps, and seconds
+    # between each replica's looks for tickets whose time has come.
+    deadlines_file: Path = Field(DEADLINES_FILE, env="DEADLINES_FILE")
+    deadline_check_interval: float = Field(300.0, env="DEADLINE_CHECK_INTERVAL", gt=0)
 
     @validator("rasa_url", always=True)
     def _rasa_api_on_localhost(cls, value: str, values: Dict[str, Any]) -> str:

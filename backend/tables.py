@@ -67,6 +67,10 @@ tickets = Table(
     Column("verified_at", DateTime(timezone=True)),
     Column("verified_by", String(128)),
     Column("place_public", Boolean, nullable=False, server_default=false()),
+    # Lateness (backend/deadlines.py): how many steps of data/deadlines.yml an
+    # overdue ticket has been escalated through, and when the last one was.
+    Column("escalation_level", Integer, nullable=False, server_default="0"),
+    Column("escalated_at", DateTime(timezone=True)),
 )
 
 ticket_events = Table(
@@ -78,6 +82,8 @@ ticket_events = Table(
     Column("note", Text),
     Column("actor", String(128), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # status (a workflow move), transfer (to another department), escalation (late).
+    Column("kind", String(16), nullable=False, server_default="status"),
     Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
 )
 
@@ -145,6 +151,8 @@ users = Table(
     Column("display_name", String(128), nullable=False),
     Column("password_hash", String(255), nullable=False),  # Argon2id
     Column("department_code", String(64)),  # for staff and staff_head
+    # Where alerts reach the person when not signed in (WhatsApp templates).
+    Column("phone", String(32)),
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("failed_logins", Integer, nullable=False, server_default="0"),
     Column("locked_until", DateTime(timezone=True)),
@@ -323,4 +331,22 @@ incident_sends = Table(
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("done_at", DateTime(timezone=True)),
+)
+
+staff_alerts = Table(
+    "staff_alerts",
+    metadata,
+    # A WhatsApp template to a city employee who may not be signed in (an
+    # overdue ticket's escalation, backend/deadlines.py), sent by lapor.jobs.
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("ticket_id", Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("template", String(64), nullable=False),
+    Column("variables", JSON, nullable=False),
+    Column("state", String(16), nullable=False, index=True),  # pending, sent, undeliverable, failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
 )

@@ -10,6 +10,7 @@ VAR = REPO_ROOT / "var"
 
 SERVICES_FILE = DATA / "services.yml"
 AGENCIES_FILE = DATA / "agencies.yml"
+DEADLINES_FILE = DATA / "deadlines.yml"
 GAZETTEER_FILE = DATA / "gazetteer" / "kota_kediri_wilayah.geojson"
 SLANG_LEXICON = DATA / "lexicon" / "slang.yml"
 KELURAHAN_RULES = DATA / "lexicon" / "kelurahan.yml"

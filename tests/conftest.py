@@ -101,6 +101,7 @@ def _truncate(url: str) -> None:
             "tickets",
             "department_keys",
             "rate_counters",
+            "staff_alerts",
             "incident_sends",
             "incident_events",
             "incidents",

@@ -27,6 +27,7 @@ TABLES = {
     "incidents",
     "incident_events",
     "incident_sends",
+    "staff_alerts",
     "alembic_version",
 }
 

@@ -119,3 +119,27 @@ def test_the_command_line_creates_a_person(database_url: str) -> None:
         stdin=PASSWORD + "\n", DATABASE_URL=database_url,
     )  # fmt: skip
     assert refused.returncode == 2 and "department" in refused.stderr
+
+
+async def test_a_phone_for_alerts_is_kept_in_international_form_and_audited_without_it(
+    database_url: str,
+) -> None:
+    from sqlalchemy import select
+
+    from backend.tables import audit_log, users
+    from lapor.db import create_engine
+
+    engine = create_engine(database_url)
+    try:
+        await people.create_user(engine, "kepala-x", "kata-sandi-panjang-uji", ["staff_head"],
+                                 department="dishub")  # fmt: skip
+        await people.set_phone(engine, "kepala-x", "+62 812-3456-7890", actor="admin")
+        with pytest.raises(people.PeopleError, match="international form"):
+            await people.set_phone(engine, "kepala-x", "0812 3456 7890", actor="admin")
+        async with engine.connect() as conn:
+            phone = (await conn.execute(select(users.c.phone))).scalar()
+            detail = (await conn.execute(select(audit_log.c.detail))).all()[-1][0]
+        assert phone == "+6281234567890" and detail == {"set": True}
+        await people.set_phone(engine, "kepala-x", None, actor="admin")
+    finally:
+        await engine.dispose()

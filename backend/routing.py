@@ -1,0 +1,107 @@
+"""Moving a ticket to the department that should handle it.
+
+A department that finds a ticket is not theirs transfers it, with a reason:
+to the right department when it knows which, or to Diskominfo's triage
+(the department of the "Lainnya" category, which also sorts those). The move,
+its history entry, the receiving department's live alert and the audit record
+are one transaction. The SLA deadline stays: the citizen's wait does not
+start again because the city routed it twice; the escalation clock does.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backend import live, people
+from backend.tables import ticket_events, tickets
+from backend.tickets import NotYourTicket, Ticket, TicketNotFound
+from lapor.catalogue import Catalogue
+from lapor.timeutil import utcnow
+
+TRIAGE_DEPARTMENT = "diskominfo"  # the "other" category's department (data/services.yml)
+TOPIC = "ticket"
+ROLES = ("staff", "staff_head", "triage", "admin")
+TRANSFER = "transfer"
+MAX_REASON = 1000
+
+
+class RoutingError(ValueError):
+    """A transfer that cannot be made; the message is for the person (Indonesian)."""
+
+
+async def transfer(
+    engine: AsyncEngine,
+    catalogue: Catalogue,
+    service_request_id: str,
+    to_department: str,
+    reason: str,
+    actor: str,
+    scope: Optional[str],
+) -> Ticket:
+    """Moves the ticket; `scope` is the mover's department (None: triage and admins, any)."""
+    why = (reason or "").strip()
+    if not why:
+        raise RoutingError("Tulis alasan pengalihan.")
+    if len(why) > MAX_REASON:
+        raise RoutingError(f"Alasan terlalu panjang (paling banyak {MAX_REASON} huruf).")
+    target = catalogue.departments.get(to_department)
+    if target is None:
+        raise RoutingError("Dinas tujuan tidak dikenal. Pilih dari daftar.")
+    now = utcnow()
+    async with engine.begin() as conn:
+        row = (
+            await conn.execute(
+                select(tickets)
+                .where(tickets.c.service_request_id == service_request_id)
+                .with_for_update()
+            )
+        ).first()
+        if row is None:
+            raise TicketNotFound(service_request_id)
+        if scope is not None and row.agency_responsible != scope:
+            raise NotYourTicket(service_request_id)
+        if row.agency_responsible == to_department:
+            raise RoutingError("Laporan ini sudah berada di dinas tersebut.")
+        if row.status != "open":
+            raise RoutingError("Laporan yang sudah ditutup tidak dapat dialihkan.")
+        source = catalogue.departments.get(row.agency_responsible)
+        await conn.execute(
+            update(tickets)
+            .where(tickets.c.id == row.id)
+            .values(agency_responsible=to_department, escalation_level=0, escalated_at=None)
+        )
+        origin = source.name if source else row.agency_responsible
+        note = f"Dialihkan dari {origin} ke {target.name}: {why}"
+        await conn.execute(
+            insert(ticket_events).values(
+                ticket_id=row.id,
+                workflow_status=row.workflow_status,
+                note=note,
+                actor=actor,
+                created_at=now,
+                kind=TRANSFER,
+            )
+        )
+        await people.audit(
+            conn,
+            actor,
+            "ticket.transfer",
+            "ticket",
+            service_request_id,
+            {"from": row.agency_responsible, "to": to_department},
+            now,
+        )
+        data = {
+            "service_request_id": service_request_id,
+            "change": "transferred",
+            "department": to_department,
+            "from": row.agency_responsible,
+        }
+        # The receiving department hears it; the one it left sees it leave.
+        await live.publish(conn, TOPIC, data, roles=ROLES, department=to_department)
+        await live.publish(conn, TOPIC, data, roles=ROLES, department=row.agency_responsible)
+        moved = (await conn.execute(select(tickets).where(tickets.c.id == row.id))).one()
+    return Ticket.from_row(moved)
