@@ -11,13 +11,14 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install browser lock run test test-fast lint train migrate shell eval bench bench-pipeline bench-emergency soak clean
+.PHONY: help install browser lock run test test-fast lint train migrate shell eval eval-duplicates bench bench-pipeline bench-emergency soak clean
 
 help:
 	@echo "make run      install, migrate, train if needed, start backend + action server + Rasa"
 	@echo "make test     lint and the full test suite (needs PostgreSQL on 127.0.0.1:5432)"
 	@echo "make train    train the Rasa model into models/"
 	@echo "make eval     evaluate the NLU on the held-out set; report under reports/"
+	@echo "make eval-duplicates  duplicate detector precision/recall on data/duplicates/"
 	@echo "make bench    load-test the bot over the REST channel"
 	@echo "make bench-pipeline  delay from a citizen's message to the console (RabbitMQ, PostgreSQL)"
 	@echo "make bench-emergency emergency -> 112 operator consoles, operator reply -> citizen (p99 goal: 1 s)"
@@ -93,6 +94,11 @@ shell: install
 eval: install
 	scripts/train.sh
 	$(PY) -m tests.nlu.evaluate
+
+# Precision, recall and hard-negative error rates of backend/duplicates.py on
+# the labelled pairs (pairs.yml chose the thresholds, heldout.yml did not).
+eval-duplicates: install
+	$(PY) -m backend.duplicates_eval --wrong
 
 bench: install
 	$(PY) -m tests.bench.load
