@@ -12,7 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from backend import limits, notify, workflow
+from backend import limits, live, notify, workflow
 from backend.limits import Limit
 from backend.tables import ticket_events, tickets
 from lapor.catalogue import Service
@@ -21,6 +21,10 @@ from lapor.timeutil import WIB, aware, to_utc, utcnow
 ID_PREFIX = "KDR"
 MAX_RESULTS = 1000
 HOUR = timedelta(hours=1)
+# Who hears a ticket's live event (the console's queue, backend/console/tickets.py);
+# staff and staff_head only of the ticket's department (backend/live.py).
+LIVE_TOPIC = "ticket"
+LIVE_ROLES = frozenset({"staff", "staff_head", "triage", "admin"})
 
 
 class IdempotencyConflict(Exception):
@@ -162,6 +166,7 @@ async def create_ticket(
             if who:
                 await limits.take(conn, Limit("tickets", hourly_limit, HOUR), who, now=when)
             ticket = await _insert(conn, new, idempotency_key, fingerprint, when)
+            await _announce(conn, ticket, "created")
     except limits.LimitExceeded as exc:
         raise RateLimited(exc.used, hourly_limit) from None
     except IntegrityError:
@@ -297,7 +302,18 @@ async def change_status(
         await _record(conn, current.id, new_status, note, actor, when)
         await notify.enqueue(conn, current, new_status, note, when)
         updated = (await conn.execute(select(tickets).where(tickets.c.id == current.id))).one()
+        await _announce(conn, current, "status")
     return Ticket.from_row(updated)
+
+
+async def _announce(conn: AsyncConnection, ticket: Ticket, change: str) -> None:
+    """Tell the console's open pages, in the change's transaction (live.publish: last)."""
+    data = {
+        "service_request_id": ticket.service_request_id,
+        "change": change,
+        "department": ticket.agency_responsible,
+    }
+    await live.publish(conn, LIVE_TOPIC, data, LIVE_ROLES, department=ticket.agency_responsible)
 
 
 async def set_publication(

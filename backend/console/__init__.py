@@ -13,9 +13,11 @@ from __future__ import annotations
 from sanic import Blueprint
 from sanic.blueprint_group import BlueprintGroup
 
-from backend.console import audit, auth, conversations, events, incidents, users
+from backend.console import audit, auth, conversations, events, incidents, tickets, users
 
 
 def blueprint() -> BlueprintGroup:
     """Every console page, as one group for the app to register."""
-    return Blueprint.group(auth.bp, events.bp, incidents.bp, conversations.bp, users.bp, audit.bp)
+    return Blueprint.group(
+        auth.bp, events.bp, incidents.bp, tickets.bp, conversations.bp, users.bp, audit.bp
+    )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from sanic import Blueprint
 from sanic.request import Request
@@ -27,6 +27,7 @@ from sanic.response import HTTPResponse, json, redirect
 from backend import live, people
 from backend.console import views
 from backend.console.access import page
+from backend.console.posted import Form, form_of, one, osm_link
 from backend.context import context
 from backend.emergency import incidents, reads, sends, shifts
 from backend.emergency.incidents import IncidentConflict, IncidentError
@@ -63,7 +64,6 @@ DONE = {
 }
 NOT_FOUND = "Kejadian ini tidak ditemukan."
 
-Form = Mapping[str, List[str]]
 Change = Callable[[Form], Awaitable[None]]
 
 
@@ -79,15 +79,15 @@ async def board_page(request: Request, person: people.Person) -> HTTPResponse:
 
 @page(bp, "/shift", OPERATORS, methods=("POST",), name="incident_shift")
 async def shift(request: Request, person: people.Person) -> HTTPResponse:
-    form = _form(request)
+    form = form_of(request)
     engine = context(request).engine
-    action = _one(form, "action")
+    action = one(form, "action")
     if action == "end":
         await shifts.end(engine, person.id)
         return redirect("/console/incidents", status=303)
     if action != "start":
         return await _board(request, person, status=400, problem="Pilihan tidak dikenal.")
-    phone = _one(form, "phone")
+    phone = one(form, "phone")
     if phone and not PHONE.match(phone):
         problem = "Nomor telepon meja hanya boleh berisi angka, spasi, +, - dan tanda kurung."
         return await _board(request, person, status=400, problem=problem, phone=phone)
@@ -213,7 +213,7 @@ async def accept(request: Request, person: people.Person, incident_id: int) -> H
 @page(bp, "/<incident_id:int>/reply", OPERATORS, methods=("POST",), name="incident_reply")
 async def reply(request: Request, person: people.Person, incident_id: int) -> HTTPResponse:
     async def change(form: Form) -> None:
-        text = _one(form, "text")
+        text = one(form, "text")
         await incidents.reply(context(request).engine, incident_id, person, text)
 
     return await _act(request, person, incident_id, change, "dibalas", flush=True)
@@ -235,7 +235,7 @@ async def dispatch(request: Request, person: people.Person, incident_id: int) ->
 @page(bp, "/<incident_id:int>/note", OPERATORS, methods=("POST",), name="incident_note")
 async def note(request: Request, person: people.Person, incident_id: int) -> HTTPResponse:
     async def change(form: Form) -> None:
-        text = _one(form, "text")
+        text = one(form, "text")
         await incidents.add_note(context(request).engine, incident_id, person, text)
 
     return await _act(request, person, incident_id, change, "catatan")
@@ -245,7 +245,7 @@ async def note(request: Request, person: people.Person, incident_id: int) -> HTT
 async def handover(request: Request, person: people.Person, incident_id: int) -> HTTPResponse:
     async def change(form: Form) -> None:
         engine = context(request).engine
-        username = _one(form, "to")
+        username = one(form, "to")
         to = await people.person_by_name(engine, username) if username else None
         if to is None:
             raise IncidentError("Pilih kepala regu yang menerima kejadian ini.")
@@ -267,7 +267,7 @@ async def callback(request: Request, person: people.Person, incident_id: int) ->
 @page(bp, "/<incident_id:int>/resolve", OPERATORS, methods=("POST",), name="incident_resolve")
 async def resolve(request: Request, person: people.Person, incident_id: int) -> HTTPResponse:
     async def change(form: Form) -> None:
-        text = _one(form, "note")
+        text = one(form, "note")
         await incidents.resolve(context(request).engine, incident_id, person, text)
 
     return await _act(request, person, incident_id, change, "selesai", flush=True)
@@ -287,7 +287,7 @@ async def _act(
         if wants_json:
             return json({"error": NOT_FOUND}, status=404)
         return views.error(request, 404, NOT_FOUND)
-    form = _form(request)
+    form = form_of(request)
     try:
         await change(form)
     except IncidentError as exc:
@@ -375,25 +375,3 @@ def elapsed(since: datetime, now: Optional[datetime] = None) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{seconds:02d}"
     return f"{minutes:02d}:{seconds:02d}"
-
-
-def osm_link(latitude: float, longitude: float) -> str:
-    return (
-        f"https://www.openstreetmap.org/?mlat={latitude:.6f}&mlon={longitude:.6f}"
-        f"#map=18/{latitude:.6f}/{longitude:.6f}"
-    )
-
-
-def _form(request: Request) -> Form:
-    try:
-        form: Any = request.form
-    except Exception:  # not a form body: an empty form, answered with the form's problem
-        form = None
-    if not form:
-        return {}
-    return {k: [v for v in values if isinstance(v, str)] for k, values in form.items()}
-
-
-def _one(form: Form, name: str) -> str:
-    values = form.get(name) or []
-    return values[0].strip() if values else ""

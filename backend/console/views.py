@@ -30,6 +30,12 @@ MENU: List[MenuItem] = [
         frozenset({"operator", "operator_supervisor"}),
     ),
     MenuItem(
+        "/console/tickets",
+        "Laporan dinas",
+        "Antrean laporan warga untuk dinas: baru, diproses, terlambat; peta dan status.",
+        frozenset({"staff", "staff_head", "triage", "admin"}),
+    ),
+    MenuItem(
         "/console/conversations",
         "Percakapan",
         "Baca percakapan warga dengan bot (cari dengan nomor laporan atau pseudonim).",

@@ -1,0 +1,376 @@
+"""The department's queue (issue 13): its tickets by tab (new, in progress,
+overdue, recently closed), filters, search and a map of the open ones; one
+ticket with its photos, place, history and deadline; and its status form.
+
+Staff and staff_head see their own department's tickets only; triage and
+admin see every department. Another department's ticket is "not found" on
+every route (404, never 403): a department does not learn that it exists.
+Every change goes through backend/tickets.py (one transaction with its
+history entry, the citizen's notice and the live event).
+
+Both pages update live (topic "ticket"): the page script refetches the
+queue's list or the ticket's history as a fragment (`?part=`), so a filter
+or a note being typed is never lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Dict, List, Optional, Tuple
+from urllib.parse import urlencode
+
+from sanic import Blueprint
+from sanic.request import Request
+from sanic.response import HTTPResponse, redirect
+
+from backend import live, people, ticket_reads, tickets, workflow
+from backend.console import ticket_map, views
+from backend.console.access import page
+from backend.console.posted import Form, form_of, one, osm_link
+from backend.context import context
+from backend.ticket_reads import Filters
+from lapor.timeutil import utcnow
+
+bp = Blueprint("console_tickets", url_prefix="/console/tickets")
+
+QUEUE_ROLES = frozenset({"staff", "staff_head", "triage", "admin"})
+# These see every department's tickets; the others their own department's only.
+ALL_DEPARTMENTS = frozenset({"triage", "admin"})
+MAX_NOTE = 2000
+MAX_SEARCH = 100
+MAX_AGE_DAYS = 3650
+TAB_LABELS = {
+    ticket_reads.OPEN: "Semua terbuka",
+    ticket_reads.NEW: "Baru",
+    ticket_reads.IN_PROGRESS: "Diproses",
+    ticket_reads.OVERDUE: "Terlambat",
+    ticket_reads.CLOSED: "Baru selesai",
+}
+CHANNEL_LABELS = {"whatsapp": "WhatsApp", "web": "Web chat", "open311": "Aplikasi (Open311)"}
+NOT_FOUND = "Laporan ini tidak ditemukan."
+DONE = "Status laporan sudah diubah. Pelapor diberi tahu."
+
+
+def scope_of(person: people.Person) -> Optional[str]:
+    """The department whose tickets this person may see (None: every department)."""
+    if person.has(*ALL_DEPARTMENTS):
+        return None
+    # A department role without a department sees nothing rather than everything.
+    return person.department_code or ""
+
+
+# -- the queue -------------------------------------------------------------------
+
+
+@page(bp, "", QUEUE_ROLES)
+async def queue_page(request: Request, person: people.Person) -> HTTPResponse:
+    ctx = context(request)
+    filters, problems = _filters(request)
+    scope = scope_of(person)
+    live_after = await live.latest_id(ctx.engine)
+    now = utcnow()
+    found = await ticket_reads.queue(ctx.engine, scope, filters, now)
+    drawn = ticket_map.draw(ctx.wilayah, await ticket_reads.pins(ctx.engine, scope, filters, now))
+    values: Dict[str, Any] = {
+        "title": "Laporan dinas",
+        "queue": found,
+        "filters": filters,
+        "map": drawn,
+        "tab_labels": TAB_LABELS,
+        "link": lambda **changes: _link(filters, **changes),
+        "live_after": live_after,
+        **_labels(request, now),
+    }
+    template = "console/tickets.html"
+    if request.args.get("part") == "list":
+        template = "console/_ticket_list.html"
+    department = ctx.catalogue.departments.get(scope or "")
+    return views.show(
+        request,
+        template,
+        400 if problems else 200,
+        problems=problems,
+        department=department.name if department else None,
+        categories=_categories(request, scope),
+        kecamatan=sorted(ticket_map.kecamatan_codes(ctx.wilayah)),
+        kelurahan=ctx.wilayah.kelurahan,
+        statuses=list(workflow.LABELS.items()),
+        **values,
+    )
+
+
+def _filters(request: Request) -> Tuple[Filters, List[str]]:
+    """The queue's filters from the query; a value that cannot be used is named, and dropped."""
+    ctx = context(request)
+    args = request.args
+    problems: List[str] = []
+
+    def arg(name: str) -> str:
+        return (args.get(name) or "").strip()
+
+    tab = arg("tab") or ticket_reads.OPEN
+    if tab not in ticket_reads.TABS:
+        problems.append("Pilihan tab tidak dikenal.")
+        tab = ticket_reads.OPEN
+    category = arg("kategori") or None
+    if category and ctx.catalogue.service(category) is None:
+        problems.append("Kategori itu tidak ada di daftar.")
+        category = None
+    status = arg("status") or None
+    if status and status not in workflow.LABELS:
+        problems.append("Status itu tidak dikenal.")
+        status = None
+    kecamatan = arg("kecamatan") or None
+    codes = ticket_map.kecamatan_codes(ctx.wilayah)
+    if kecamatan and kecamatan not in codes:
+        problems.append("Kecamatan itu tidak ada di Kota Kediri.")
+        kecamatan = None
+    kelurahan = arg("kelurahan") or None
+    if kelurahan and ctx.wilayah.by_code(kelurahan) is None:
+        problems.append("Kelurahan itu tidak ada di Kota Kediri.")
+        kelurahan = None
+    age = _whole(arg("umur"), 1, MAX_AGE_DAYS)
+    if arg("umur") and age is None:
+        problems.append(f"Umur laporan ditulis dalam hari: angka 1 sampai {MAX_AGE_DAYS}.")
+    search = arg("q")
+    if len(search) > MAX_SEARCH:
+        problems.append(f"Kata pencarian paling banyak {MAX_SEARCH} huruf.")
+        search = search[:MAX_SEARCH]
+    filters = Filters(
+        tab=tab,
+        category=category,
+        kecamatan=kecamatan,
+        kelurahan=kelurahan,
+        status=status,
+        older_than_days=age,
+        search=search,
+        page=_whole(arg("hal"), 1, 10_000) or 1,
+        kecamatan_codes=codes.get(kecamatan or "", ()),
+    )
+    return filters, problems
+
+
+def _whole(text: str, low: int, high: int) -> Optional[int]:
+    if not text.isdigit() or len(text) > 6:
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def _link(filters: Filters, **changes: Any) -> str:
+    """The queue's address with these filters, changed as given (page 1 unless named)."""
+    values = {
+        "tab": filters.tab,
+        "kategori": filters.category,
+        "kecamatan": filters.kecamatan,
+        "kelurahan": filters.kelurahan,
+        "status": filters.status,
+        "umur": filters.older_than_days,
+        "q": filters.search,
+        "hal": None,
+    }
+    values.update(changes)
+    kept = {k: v for k, v in values.items() if v not in (None, "")}
+    if kept.get("tab") == ticket_reads.OPEN:
+        del kept["tab"]
+    if kept.get("hal") == 1:
+        del kept["hal"]
+    query = urlencode(kept)
+    return "/console/tickets" + (f"?{query}" if query else "")
+
+
+def _categories(request: Request, scope: Optional[str]) -> List[Tuple[str, str]]:
+    """The categories a department handles (every category for triage and admin)."""
+    services = context(request).catalogue.services.values()
+    return [(s.code, s.name) for s in services if scope is None or s.department.code == scope]
+
+
+# -- one ticket --------------------------------------------------------------------
+
+
+@page(bp, "/<service_request_id:str>", QUEUE_ROLES)
+async def ticket_page(
+    request: Request, person: people.Person, service_request_id: str
+) -> HTTPResponse:
+    part = request.args.get("part") == "history"
+    notice = DONE if request.args.get("selesai") else None
+    return await _ticket(request, person, service_request_id, notice=notice, part=part)
+
+
+@page(bp, "/<service_request_id:str>/status", QUEUE_ROLES, methods=("POST",), name="ticket_status")
+async def change_status(
+    request: Request, person: people.Person, service_request_id: str
+) -> HTTPResponse:
+    ctx = context(request)
+    found = await ticket_reads.ticket(ctx.engine, scope_of(person), service_request_id)
+    if found is None:
+        return views.error(request, 404, NOT_FOUND)
+    form = form_of(request)
+    status, note = one(form, "status"), one(form, "note")
+    problem = _status_problem(found, status, note)
+    if problem:
+        return await _ticket(request, person, service_request_id, 400, problem=problem, draft=form)
+    try:
+        await tickets.change_status(
+            ctx.engine,
+            service_request_id,
+            status,
+            note=note or None,
+            actor=_actor(person),
+            department=scope_of(person),
+        )
+    except (tickets.TicketNotFound, tickets.NotYourTicket):
+        return views.error(request, 404, NOT_FOUND)
+    except workflow.TransitionError:
+        # Someone else moved it first: the page shows where it is now, the note kept.
+        problem = "Status laporan ini baru saja diubah petugas lain. Mohon periksa lalu coba lagi."
+        return await _ticket(request, person, service_request_id, 409, problem=problem, draft=form)
+    async with ctx.engine.begin() as conn:
+        detail = {"from": found.workflow_status, "to": status}
+        await people.audit(
+            conn, person.username, "ticket.status", "ticket", service_request_id, detail
+        )
+    return redirect(f"/console/tickets/{service_request_id}?selesai=1", status=303)
+
+
+def _status_problem(found: ticket_reads.Item, status: str, note: str) -> Optional[str]:
+    allowed = workflow.TRANSITIONS.get(found.workflow_status, frozenset())
+    if not status:
+        return "Mohon pilih status baru."
+    if status not in allowed:
+        return "Status itu tidak dapat dipilih dari status laporan sekarang."
+    if status in workflow.NOTE_REQUIRED and not note:
+        label = workflow.label(status)
+        return f"Mohon tulis catatan: status “{label}” memerlukan penjelasan untuk pelapor."
+    if len(note) > MAX_NOTE:
+        return f"Catatan paling banyak {MAX_NOTE} huruf."
+    return None
+
+
+async def _ticket(
+    request: Request,
+    person: people.Person,
+    service_request_id: str,
+    status: int = 200,
+    notice: Optional[str] = None,
+    problem: Optional[str] = None,
+    draft: Optional[Form] = None,
+    part: bool = False,
+) -> HTTPResponse:
+    ctx = context(request)
+    live_after = await live.latest_id(ctx.engine)
+    found = await ticket_reads.ticket(ctx.engine, scope_of(person), service_request_id)
+    if found is None:
+        return views.error(request, 404, NOT_FOUND)
+    now = utcnow()
+    values: Dict[str, Any] = {
+        "title": f"Laporan {found.service_request_id}",
+        "ticket": found,
+        "events": await tickets.history(ctx.engine, found.id),
+        "live_after": live_after,
+        **_labels(request, now),
+    }
+    if part:
+        return views.show(request, "console/_ticket_history.html", **values)
+    if status == 200:
+        async with ctx.engine.begin() as conn:
+            # The page shows the citizen's words and place: reading it is accounted for.
+            await people.audit(
+                conn, person.username, "ticket.view", "ticket", found.service_request_id, {}
+            )
+    area = ctx.wilayah.by_code(found.kelurahan_code) if found.kelurahan_code else None
+    service = ctx.catalogue.service(found.service_code)
+    written = {k: v[0] for k, v in (draft or {}).items() if v}
+    return views.show(
+        request,
+        "console/ticket.html",
+        status,
+        area=area,
+        attributes=_attributes(found, service),
+        next_statuses=_next_statuses(found),
+        note_required=sorted(workflow.NOTE_REQUIRED),
+        notice=notice,
+        problem=problem,
+        draft=written,
+        **values,
+    )
+
+
+def _next_statuses(found: ticket_reads.Item) -> List[str]:
+    """The statuses the workflow allows from here, in the workflow's own order."""
+    allowed = workflow.TRANSITIONS.get(found.workflow_status, frozenset())
+    return [status for status in workflow.OPEN311_STATUS if status in allowed]
+
+
+def _attributes(found: ticket_reads.Item, service: Any) -> List[Tuple[str, str]]:
+    """The category's extra answers as (question, answer), in the catalogue's words."""
+    shown: List[Tuple[str, str]] = []
+    for code, value in found.attributes.items():
+        attribute = service.attribute(code) if service else None
+        question = attribute.description if attribute else code
+        names = dict(attribute.values) if attribute else {}
+        values = value if isinstance(value, list) else [value]
+        shown.append((question, ", ".join(str(names.get(str(v), v)) for v in values)))
+    return shown
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def _actor(person: people.Person) -> str:
+    return f"{person.display_name} ({person.username})"[:128]
+
+
+def _labels(request: Request, now: datetime) -> Dict[str, Any]:
+    """Helpers the templates use to name things as staff do."""
+    ctx = context(request)
+
+    def category(code: str) -> str:
+        service = ctx.catalogue.service(code)
+        return service.name if service else code
+
+    def department(code: str) -> str:
+        found = ctx.catalogue.departments.get(code)
+        return found.name if found else code
+
+    def kelurahan(code: Optional[str]) -> str:
+        area = ctx.wilayah.by_code(code) if code else None
+        return area.name if area else ""
+
+    return {
+        "now": now,
+        "category": category,
+        "department_name": department,
+        "kelurahan_name": kelurahan,
+        "status_label": workflow.label,
+        "channel_label": lambda code: CHANNEL_LABELS.get(code, code or "-"),
+        "age": lambda since: age(since, now),
+        "time_left": lambda item: time_left(item, now),
+        "osm": osm_link,
+    }
+
+
+def age(since: datetime, now: datetime) -> str:
+    """'5 mnt', '3 jam', '4 hari': how long ago the citizen reported it."""
+    seconds = max(0, int((now - since).total_seconds()))
+    if seconds < 3600:
+        return f"{max(1, seconds // 60)} mnt"
+    if seconds < 86400:
+        return f"{seconds // 3600} jam"
+    return f"{seconds // 86400} hari"
+
+
+def time_left(item: ticket_reads.Item, now: datetime) -> str:
+    """'sisa 2 hari', 'sisa 5 jam', 'terlambat 3 hari'; '' once closed."""
+    if not item.is_open:
+        return ""
+    left = item.expected_at - now
+    if left >= timedelta(0):
+        return f"sisa {_span(left)}"
+    return f"terlambat {_span(-left)}"
+
+
+def _span(delta: timedelta) -> str:
+    if delta >= timedelta(days=1):
+        return f"{delta.days} hari"
+    return f"{max(1, int(delta.total_seconds()) // 3600)} jam"

@@ -1,0 +1,90 @@
+// The department's queue and one ticket (backend/console/tickets.py): live
+// refreshes only.
+//
+// console.js turns each SSE event of topic "ticket" into a "konsol:ticket"
+// event on document; its detail is
+// {service_request_id, change: created|status, department}.
+// The pages refetch their live part as HTML rendered by the server
+// (?part=list, ?part=history): escaped there, never built here from what a
+// citizen wrote. The filter form and the note are outside the parts, so
+// nothing being typed is lost.
+(function () {
+  "use strict";
+
+  function fetchPart(url) {
+    // A signed-out session answers with a redirect to the login page: not a part.
+    return fetch(url, { credentials: "same-origin", redirect: "manual", headers: { Accept: "text/html" } })
+      .then(function (response) {
+        if (!response.ok || response.type === "opaqueredirect") throw new Error("no part");
+        return response.text();
+      });
+  }
+
+  function withPart(url, part) {
+    return url + (url.indexOf("?") === -1 ? "?" : "&") + "part=" + part;
+  }
+
+  function queue(holder) {
+    var pending = null;
+    var fresh = {};
+    function refresh() {
+      pending = null;
+      var url = holder.getAttribute("data-part-url") || "/console/tickets";
+      fetchPart(withPart(url, "list")).then(function (html) {
+        holder.innerHTML = html;
+        Object.keys(fresh).forEach(function (id) {
+          var row = holder.querySelector('tr[data-ticket="' + id + '"]');
+          if (row) row.classList.add("fresh");
+        });
+        fresh = {};
+      }).catch(function () { /* the next event, or a reload, brings it */ });
+    }
+    document.addEventListener("konsol:ticket", function (event) {
+      var detail = event.detail || {};
+      var id = String(detail.service_request_id || "");
+      if (detail.change === "created" && /^[A-Za-z0-9-]+$/.test(id)) fresh[id] = true;
+      // Several events at once (a busy morning): one refetch.
+      if (!pending) pending = window.setTimeout(refresh, 150);
+    });
+  }
+
+  function ticket(holder) {
+    var mine = holder.getAttribute("data-ticket");
+    var status = holder.getAttribute("data-status");
+    var leaving = false; // the status form is being sent: its answer is the next page
+    document.addEventListener("submit", function (event) {
+      window.setTimeout(function () { if (!event.defaultPrevented) leaving = true; }, 0);
+    });
+    function typing() {
+      var note = document.getElementById("note");
+      return !!(note && note.value);
+    }
+    document.addEventListener("konsol:ticket", function (event) {
+      var detail = event.detail || {};
+      if (String(detail.service_request_id) !== mine) return;
+      fetchPart(window.location.pathname + "?part=history").then(function (html) {
+        holder.innerHTML = html;
+        var part = holder.querySelector(".history-part");
+        if (!part || leaving) return;
+        if (part.getAttribute("data-status") !== status) {
+          // Other statuses apply now: reload, unless that would lose a note being written.
+          if (!typing()) { window.location.reload(); return; }
+          var changed = document.getElementById("changed");
+          if (changed) changed.hidden = false;
+        }
+      }).catch(function () { /* the next event, or a reload, brings it */ });
+    });
+    var reload = document.getElementById("reload");
+    if (reload) reload.addEventListener("click", function () { window.location.reload(); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // Every filter in view on a wide screen; on a phone the search comes first.
+    var more = document.getElementById("more-filters");
+    if (more && window.matchMedia && window.matchMedia("(min-width: 641px)").matches) more.open = true;
+    var list = document.getElementById("ticket-list");
+    if (list) queue(list);
+    var one = document.getElementById("ticket-live");
+    if (one) ticket(one);
+  });
+})();
