@@ -350,3 +350,16 @@ staff_alerts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
 )
+
+canned_replies = Table(
+    "canned_replies",
+    metadata,
+    # Ready-made notes a department's staff insert into a ticket's status note
+    # (backend/console/replies.py); kept by the department's staff_head.
+    Column("id", Integer, primary_key=True),
+    Column("department_code", String(64), nullable=False, index=True),
+    Column("title", String(120), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", String(64), nullable=False),  # the username
+)

@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
-from backend import workflow
+from backend import duplicates, workflow
 from backend.tables import tickets
 from lapor.mediaurls import MEDIA_PATH
 from lapor.timeutil import aware, to_utc, utcnow
@@ -298,3 +298,48 @@ def _photos(urls: Sequence[Any]) -> List[str]:
         if match and match.group(0) not in found:
             found.append(match.group(0))
     return found
+
+
+# -- possible duplicates ------------------------------------------------------------
+
+# Wide enough for the largest distance in data/duplicates/rules.yml (about 0.01
+# degree is 1.1 km at Kediri's latitude); the detector then measures exactly.
+NEARBY_DEGREES = 0.01
+NEARBY_DAYS = 30
+
+
+async def possible_duplicates(
+    engine: AsyncEngine, scope: Optional[str], found: Item, rules: duplicates.Rules
+) -> List[duplicates.Match]:
+    """Open tickets of the same category near this one that may report the same
+    problem ("kemungkinan duplikat"), best first; only tickets the person may see."""
+    if not found.has_pin:
+        return []
+    assert found.lat is not None and found.long is not None
+    conditions = [
+        _t.id != found.id,
+        _t.service_code == found.service_code,
+        _t.status == "open",
+        _t.lat.between(found.lat - NEARBY_DEGREES, found.lat + NEARBY_DEGREES),
+        _t.long.between(found.long - NEARBY_DEGREES, found.long + NEARBY_DEGREES),
+        _t.requested_at >= found.requested_at - timedelta(days=NEARBY_DAYS),
+        _t.requested_at <= found.requested_at + timedelta(days=NEARBY_DAYS),
+    ]
+    if scope is not None:
+        conditions.append(_t.agency_responsible == scope)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(*_SHOWN).where(*conditions).limit(50))).all()
+    others = [_candidate(_item(row)) for row in rows]
+    return duplicates.candidates(_candidate(found), others, rules)
+
+
+def _candidate(item: Item) -> duplicates.Candidate:
+    return duplicates.Candidate(
+        service_request_id=item.service_request_id,
+        service_code=item.service_code,
+        description=item.description,
+        lat=float(item.lat or 0.0),
+        long=float(item.long or 0.0),
+        requested_at=item.requested_at,
+        status=item.workflow_status,
+    )

@@ -102,6 +102,7 @@ def _truncate(url: str) -> None:
             "department_keys",
             "rate_counters",
             "staff_alerts",
+            "canned_replies",
             "incident_sends",
             "incident_events",
             "incidents",

@@ -168,3 +168,69 @@ def test_the_queue_reads_as_cards_on_a_phone(site: Dict[str, Any], browser: Brow
     assert sari.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(sari, "console-ticket-390")
     sari.context.close()
+
+
+# -- canned replies and the reporter's number (staff extras) ------------------------------
+
+
+def test_the_head_keeps_canned_replies_and_staff_insert_one_and_reveal_the_number(
+    site: Dict[str, Any], browser: Browser
+) -> None:
+    url = site["url"]
+    run(make_person(site["database_url"], "ratna", ["staff_head"], "dishub"))
+    ratna = signed_in_page(browser, url, "ratna", "/console/tickets", LAPTOP)
+    ratna.get_by_role("navigation", name="Menu utama").get_by_role(
+        "link", name="Balasan siap pakai"
+    ).click()
+    new = ratna.get_by_role("region", name="Tambah balasan")
+    new.get_by_label("Judul").fill("Lampu sudah diganti")
+    reply = "Lampu sudah kami ganti hari ini. Terima kasih atas laporan Bapak/Ibu."
+    new.get_by_label("Isi balasan").fill(reply)
+    new.get_by_role("button", name="Tambah balasan").click()
+    expect(ratna.get_by_text("Balasan sudah ditambahkan.")).to_be_visible()
+    new.get_by_label("Judul").fill("Perlu pengecekan lapangan")
+    new.get_by_label("Isi balasan").fill(
+        "Laporan Bapak/Ibu sudah kami terima; petugas akan memeriksa ke lokasi."
+    )
+    new.get_by_role("button", name="Tambah balasan").click()
+    expect(ratna.locator(".reply")).to_have_count(2)
+    shot(ratna, "petugas-balasan")
+    ratna.context.close()
+
+    number = file_report(url, description="Lampu PJU mati di depan masjid", address="Jl. Joyoboyo")
+    sari = signed_in_page(browser, url, "sari", f"/console/tickets/{number}", LAPTOP)
+    expect(sari.locator("body")).not_to_contain_text("81299887766")
+    sari.get_by_label("Sisipkan balasan").select_option(label="Lampu sudah diganti")
+    expect(sari.get_by_label("Catatan untuk pelapor")).to_have_value(reply)
+    sari.get_by_role("radio", name="Sedang ditangani").check()
+    sari.locator(".ticket-actions").screenshot(path=str(SHOTS / "petugas-status-balasan.png"))
+
+    # The number: only with a reason, once, and on the audit record.
+    sari.get_by_label("Alasan membuka nomor").fill("Perlu menanyakan letak persis tiang lampu.")
+    sari.get_by_role("button", name="Buka nomor pelapor").click()
+    box = sari.locator(".revealed")
+    expect(box).to_contain_text(f"Nomor pelapor: {REPORTER_PHONE}")
+    expect(box).to_contain_text(
+        "Dibuka oleh Sari untuk: “Perlu menanyakan letak persis tiang lampu.”"
+    )
+    expect(box).to_contain_text("tercatat di jejak audit")
+    box.scroll_into_view_if_needed()
+    sari.locator("#reveal").screenshot(path=str(SHOTS / "petugas-nomor-pelapor.png"))
+    sari.goto(f"{url}/console/tickets/{number}")
+    expect(sari.get_by_role("button", name="Buka nomor pelapor")).to_be_visible()
+    expect(sari.locator("body")).not_to_contain_text("81299887766")
+    if sari.locator("#transfer form").count():
+        sari.locator("#transfer").screenshot(path=str(SHOTS / "petugas-alihkan.png"))
+    sari.context.close()
+
+
+def test_canned_replies_and_the_number_work_on_a_phone(
+    site: Dict[str, Any], browser: Browser
+) -> None:
+    url = site["url"]
+    number = file_report(url, description="Lampu gang mati", address="Gang Melati")
+    sari = signed_in_page(browser, url, "sari", f"/console/tickets/{number}", PHONE)
+    expect(sari.get_by_role("button", name="Buka nomor pelapor")).to_be_visible()
+    assert sari.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(sari, "petugas-laporan-ponsel")
+    sari.context.close()

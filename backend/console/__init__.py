@@ -13,11 +13,27 @@ from __future__ import annotations
 from sanic import Blueprint
 from sanic.blueprint_group import BlueprintGroup
 
-from backend.console import audit, auth, conversations, events, incidents, tickets, users
+from backend.console import (
+    audit,
+    auth,
+    conversations,
+    events,
+    incidents,
+    replies,
+    tickets,
+    users,
+)
 
 
 def blueprint() -> BlueprintGroup:
     """Every console page, as one group for the app to register."""
     return Blueprint.group(
-        auth.bp, events.bp, incidents.bp, tickets.bp, conversations.bp, users.bp, audit.bp
+        auth.bp,
+        events.bp,
+        incidents.bp,
+        tickets.bp,
+        replies.bp,
+        conversations.bp,
+        users.bp,
+        audit.bp,
     )

@@ -39,9 +39,26 @@ ACTIONS: Dict[str, str] = {
     "user.disable": "Menonaktifkan akun",
     "user.roles": "Mengubah peran / dinas",
     "user.name": "Mengubah nama tampilan",
+    "user.phone": "Mengubah nomor WhatsApp untuk peringatan",
     "retention.purge": "Menghapus data lewat masa simpan",
+    "conversation.view": "Membaca percakapan",
+    "incident.view": "Membuka kejadian darurat",
+    "incident.callback": "Telepon balik ke pelapor darurat",
+    "ticket.view": "Membuka laporan",
+    "ticket.status": "Mengubah status laporan",
+    "ticket.transfer": "Mengalihkan laporan ke dinas lain",
+    "ticket.reveal_phone": "Membuka nomor pelapor",
+    "reply.add": "Menambah balasan siap pakai",
+    "reply.edit": "Mengubah balasan siap pakai",
+    "reply.delete": "Menghapus balasan siap pakai",
 }
-RECORD_TYPES = {"user": "Pengguna"}
+RECORD_TYPES = {
+    "user": "Pengguna",
+    "conversation": "Percakapan",
+    "incident": "Kejadian darurat",
+    "ticket": "Laporan",
+    "canned_reply": "Balasan siap pakai",
+}
 TEXT_FIELDS = ("actor", "action", "record_type", "record_id")
 
 

@@ -15,19 +15,32 @@ or a note being typed is never lost.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, redirect
+from sqlalchemy import select
 
-from backend import live, people, ticket_reads, tickets, workflow
+from backend import (
+    canned_replies,
+    duplicates,
+    live,
+    people,
+    routing,
+    ticket_reads,
+    tickets,
+    workflow,
+)
 from backend.console import ticket_map, views
 from backend.console.access import page
 from backend.console.posted import Form, form_of, one, osm_link
 from backend.context import context
+from backend.tables import tickets as ticket_table
 from backend.ticket_reads import Filters
 from lapor.timeutil import utcnow
 
@@ -95,8 +108,18 @@ async def queue_page(request: Request, person: people.Person) -> HTTPResponse:
         kecamatan=sorted(ticket_map.kecamatan_codes(ctx.wilayah)),
         kelurahan=ctx.wilayah.kelurahan,
         statuses=list(workflow.LABELS.items()),
+        moved=_moved_notice(request),
         **values,
     )
+
+
+def _moved_notice(request: Request) -> Optional[str]:
+    """After a transfer out of this department: where the ticket went (the
+    ticket number and department name are only echoed as text)."""
+    number, to = request.args.get("dialihkan"), request.args.get("ke")
+    if not number or not to:
+        return None
+    return f"Laporan {number[:32]} sudah dialihkan ke {to[:128]}. Dinas tujuan sudah diberi tahu."
 
 
 def _filters(request: Request) -> Tuple[Filters, List[str]]:
@@ -194,6 +217,8 @@ async def ticket_page(
 ) -> HTTPResponse:
     part = request.args.get("part") == "history"
     notice = DONE if request.args.get("selesai") else None
+    if request.args.get("dialihkan"):
+        notice = "Laporan sudah dialihkan. Dinas tujuan sudah diberi tahu."
     return await _ticket(request, person, service_request_id, notice=notice, part=part)
 
 
@@ -256,6 +281,7 @@ async def _ticket(
     problem: Optional[str] = None,
     draft: Optional[Form] = None,
     part: bool = False,
+    reveal: Optional[Reveal] = None,
 ) -> HTTPResponse:
     ctx = context(request)
     live_after = await live.latest_id(ctx.engine)
@@ -279,6 +305,9 @@ async def _ticket(
                 conn, person.username, "ticket.view", "ticket", found.service_request_id, {}
             )
     area = ctx.wilayah.by_code(found.kelurahan_code) if found.kelurahan_code else None
+    similar = await ticket_reads.possible_duplicates(
+        ctx.engine, scope_of(person), found, duplicate_rules()
+    )
     service = ctx.catalogue.service(found.service_code)
     written = {k: v[0] for k, v in (draft or {}).items() if v}
     return views.show(
@@ -289,9 +318,16 @@ async def _ticket(
         attributes=_attributes(found, service),
         next_statuses=_next_statuses(found),
         note_required=sorted(workflow.NOTE_REQUIRED),
+        similar=similar,
+        departments=[
+            d for d in ctx.catalogue.departments.values() if d.code != found.agency_responsible
+        ],
+        triage_department=routing.TRIAGE_DEPARTMENT,
         notice=notice,
         problem=problem,
         draft=written,
+        canned=await canned_replies.of_department(ctx.engine, found.agency_responsible),
+        reveal=reveal or Reveal(),
         **values,
     )
 
@@ -374,3 +410,96 @@ def _span(delta: timedelta) -> str:
     if delta >= timedelta(days=1):
         return f"{delta.days} hari"
     return f"{max(1, int(delta.total_seconds()) // 3600)} jam"
+
+
+# -- transfer to another department (backend/routing.py) ------------------------------
+
+
+@page(
+    bp, "/<service_request_id:str>/transfer", QUEUE_ROLES, methods=("POST",), name="ticket_transfer"
+)
+async def transfer(
+    request: Request, person: people.Person, service_request_id: str
+) -> HTTPResponse:
+    ctx = context(request)
+    if await ticket_reads.ticket(ctx.engine, scope_of(person), service_request_id) is None:
+        return views.error(request, 404, NOT_FOUND)
+    form = form_of(request)
+    to = one(form, "to")
+    try:
+        moved = await routing.transfer(
+            ctx.engine,
+            ctx.catalogue,
+            service_request_id,
+            to,
+            one(form, "reason"),
+            _actor(person),
+            scope_of(person),
+        )
+    except (tickets.TicketNotFound, tickets.NotYourTicket):
+        return views.error(request, 404, NOT_FOUND)
+    except routing.RoutingError as exc:
+        return await _ticket(request, person, service_request_id, 400, problem=str(exc), draft=form)
+    target = ctx.catalogue.departments[moved.agency_responsible]
+    if scope_of(person) is None:  # triage and admins still see it
+        return redirect(f"/console/tickets/{service_request_id}?dialihkan=1", status=303)
+    # It left this department's queue: back to the queue, saying where it went.
+    query = urlencode({"dialihkan": service_request_id, "ke": target.name})
+    return redirect(f"/console/tickets?{query}", status=303)
+
+
+@lru_cache(maxsize=1)
+def duplicate_rules() -> duplicates.Rules:
+    """data/duplicates/rules.yml, read once per process."""
+    return duplicates.Rules.load()
+
+
+# -- revealing the reporter's number (issue 13) ------------------------------------------
+# Never on the page by default: only as the answer to this form, with a reason
+# that goes into the audit log, and only once (a reload does not show it again).
+
+MIN_REASON = 10
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """The reveal form's state on the ticket page."""
+
+    reason: str = ""
+    shown: bool = False
+    phone: Optional[str] = None  # None once shown: the reporter left no number
+    by: str = ""
+
+
+@page(bp, "/<service_request_id:str>/reveal", QUEUE_ROLES, methods=("POST",), name="ticket_reveal")
+async def reveal_phone(
+    request: Request, person: people.Person, service_request_id: str
+) -> HTTPResponse:
+    ctx = context(request)
+    found = await ticket_reads.ticket(ctx.engine, scope_of(person), service_request_id)
+    if found is None:
+        return views.error(request, 404, NOT_FOUND)
+    reason = one(form_of(request), "reason")
+    if not MIN_REASON <= len(reason) <= MAX_REASON:
+        problem = (
+            f"Mohon tulis alasan membuka nomor pelapor ({MIN_REASON} sampai {MAX_REASON} huruf)."
+        )
+        return await _ticket(
+            request, person, service_request_id, 400, problem=problem, reveal=Reveal(reason)
+        )
+    phone = await _reporter_phone(request, found.id)
+    async with ctx.engine.begin() as conn:
+        detail = {"reason": reason, "had_phone": phone is not None}
+        await people.audit(
+            conn, person.username, "ticket.reveal_phone", "ticket", service_request_id, detail
+        )
+    shown = Reveal(reason, shown=True, phone=phone, by=person.display_name)
+    return await _ticket(request, person, service_request_id, reveal=shown)
+
+
+async def _reporter_phone(request: Request, ticket_id: int) -> Optional[str]:
+    statement = select(ticket_table.c.phone).where(ticket_table.c.id == ticket_id)
+    async with context(request).engine.connect() as conn:
+        phone: Optional[str] = (await conn.execute(statement)).scalar_one_or_none()
+    return phone or None

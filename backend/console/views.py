@@ -36,6 +36,12 @@ MENU: List[MenuItem] = [
         frozenset({"staff", "staff_head", "triage", "admin"}),
     ),
     MenuItem(
+        "/console/replies",
+        "Balasan siap pakai",
+        "Catatan siap pakai dinas untuk pelapor; diatur oleh kepala dinas.",
+        frozenset({"staff", "staff_head", "admin"}),
+    ),
+    MenuItem(
         "/console/conversations",
         "Percakapan",
         "Baca percakapan warga dengan bot (cari dengan nomor laporan atau pseudonim).",

@@ -28,6 +28,7 @@ TABLES = {
     "incident_events",
     "incident_sends",
     "staff_alerts",
+    "canned_replies",
     "alembic_version",
 }
 

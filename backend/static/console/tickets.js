@@ -78,12 +78,28 @@
     if (reload) reload.addEventListener("click", function () { window.location.reload(); });
   }
 
+  // "Sisipkan balasan": a department's canned reply (console/replies.py) goes
+  // into the status note, after what is written there already, to be edited.
+  function cannedReplies(select) {
+    select.addEventListener("change", function () {
+      var chosen = select.options[select.selectedIndex];
+      var text = chosen ? chosen.getAttribute("data-text") : "";
+      var note = document.getElementById("note");
+      if (!text || !note) return;
+      note.value = note.value.trim() ? note.value.replace(/\s+$/, "") + "\n" + text : text;
+      select.selectedIndex = 0;
+      note.focus();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     // Every filter in view on a wide screen; on a phone the search comes first.
     var more = document.getElementById("more-filters");
     if (more && window.matchMedia && window.matchMedia("(min-width: 641px)").matches) more.open = true;
     var list = document.getElementById("ticket-list");
     if (list) queue(list);
+    var canned = document.getElementById("insert-reply");
+    if (canned) cannedReplies(canned);
     var one = document.getElementById("ticket-live");
     if (one) ticket(one);
   });

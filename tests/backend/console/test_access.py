@@ -21,6 +21,7 @@ SAMPLES: Dict[str, str] = {
     "conversation_id": "1",
     "incident_id": "1",
     "service_request_id": "KDR-2026-000001",
+    "reply_id": "1",
 }
 # Routes that stream for as long as the page is open: tried in test_events.py.
 STREAMING = {"/console/events"}

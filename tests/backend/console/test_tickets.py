@@ -541,3 +541,51 @@ def test_time_left_and_age_read_as_staff_say_them() -> None:
     assert console_tickets.time_left(item(now, "selesai"), now) == ""
     assert console_tickets.age(now - timedelta(minutes=3), now) == "3 mnt"
     assert console_tickets.age(now - timedelta(days=4, hours=2), now) == "4 hari"
+
+
+# -- transfer and possible duplicates -----------------------------------------------
+
+
+async def test_a_ticket_moved_to_another_department_leaves_the_queue_and_reaches_theirs(
+    app: Sanic, database_url: str, dishub: Browser, dlhkp: Browser
+) -> None:
+    number = (await file_ticket(database_url)).service_request_id
+    response = await post(
+        app,
+        dishub,
+        f"/console/tickets/{number}/transfer",
+        {"to": "dlhkp", "reason": "Lampu tertutup dahan pohon: perlu pemangkasan"},
+    )
+    assert response.status == 303
+    assert response.headers["location"].startswith(f"/console/tickets?dialihkan={number}")
+    queue = await get(app, dishub, response.headers["location"])
+    assert "sudah dialihkan ke Dinas Lingkungan Hidup" in queue.text
+    assert (await get(app, dishub, f"/console/tickets/{number}")).status == 404
+    theirs = await get(app, dlhkp, f"/console/tickets/{number}")
+    assert theirs.status == 200 and "perlu pemangkasan" in theirs.text  # the history says why
+
+
+async def test_a_transfer_without_a_reason_is_refused_with_the_choice_kept(
+    app: Sanic, database_url: str, dishub: Browser
+) -> None:
+    number = (await file_ticket(database_url)).service_request_id
+    response = await post(app, dishub, f"/console/tickets/{number}/transfer", {"to": "dlhkp"})
+    assert response.status == 400
+    assert "Tulis alasan pengalihan" in response.text
+    assert 'value="dlhkp" selected' in response.text
+    stored = await query(database_url, select(ticket_table.c.agency_responsible))
+    assert [r.agency_responsible for r in stored] == ["dishub"]
+
+
+async def test_a_ticket_page_names_nearby_open_reports_of_the_same_problem(
+    app: Sanic, database_url: str, dishub: Browser
+) -> None:
+    first = await file_ticket(database_url, description="lampu jalan mati depan toko emas")
+    near = (SETONOGEDONG[0] + 0.0002, SETONOGEDONG[1])  # about 22 m north
+    again = await file_ticket(database_url, description="lampune mati pak, peteng", pin=near)
+    await file_ticket(database_url, service="road", description="jalan berlubang", pin=near)
+    page = await get(app, dishub, f"/console/tickets/{again.service_request_id}")
+    assert "Kemungkinan duplikat" in page.text
+    similar = page.text.split('id="similar"')[1].split("</section>")[0]
+    assert first.service_request_id in similar
+    assert similar.count("/console/tickets/") == 1  # the road report is another category
