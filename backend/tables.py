@@ -71,6 +71,9 @@ tickets = Table(
     # overdue ticket has been escalated through, and when the last one was.
     Column("escalation_level", Integer, nullable=False, server_default="0"),
     Column("escalated_at", DateTime(timezone=True)),
+    # A duplicate merged into another ticket (backend/merging.py): its reporter
+    # hears of that ticket's progress.
+    Column("merged_into_id", Integer, ForeignKey("tickets.id", ondelete="SET NULL"), index=True),
 )
 
 ticket_events = Table(

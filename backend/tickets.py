@@ -301,6 +301,11 @@ async def change_status(
         )
         await _record(conn, current.id, new_status, note, actor, when)
         await notify.enqueue(conn, current, new_status, note, when)
+        # Reporters of duplicates merged into this ticket follow it (backend/merging.py).
+        for follower in await _followers(conn, current.id):
+            merged = f"(laporan Bapak/Ibu digabung ke {current.service_request_id})"
+            shared = f"{(note or '').strip()} {merged}".strip()
+            await notify.enqueue(conn, follower, new_status, shared, when)
         updated = (await conn.execute(select(tickets).where(tickets.c.id == current.id))).one()
         await _announce(conn, current, "status")
     return Ticket.from_row(updated)
@@ -414,3 +419,9 @@ async def _record(
             created_at=when,
         )
     )
+
+
+async def _followers(conn: AsyncConnection, ticket_id: int) -> List[Any]:
+    """Tickets merged into this one (their reporters hear of its progress)."""
+    statement = select(tickets).where(tickets.c.merged_into_id == ticket_id)
+    return list((await conn.execute(statement)).all())

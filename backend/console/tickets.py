@@ -30,6 +30,7 @@ from backend import (
     canned_replies,
     duplicates,
     live,
+    merging,
     people,
     routing,
     ticket_reads,
@@ -62,6 +63,10 @@ TAB_LABELS = {
 CHANNEL_LABELS = {"whatsapp": "WhatsApp", "web": "Web chat", "open311": "Aplikasi (Open311)"}
 NOT_FOUND = "Laporan ini tidak ditemukan."
 DONE = "Status laporan sudah diubah. Pelapor diberi tahu."
+MERGED = (
+    "Laporan ditandai duplikat dan digabung. Pelapornya diberi tahu dan ikut menerima "
+    "kabar laporan tujuan."
+)
 
 
 def scope_of(person: people.Person) -> Optional[str]:
@@ -219,6 +224,8 @@ async def ticket_page(
     notice = DONE if request.args.get("selesai") else None
     if request.args.get("dialihkan"):
         notice = "Laporan sudah dialihkan. Dinas tujuan sudah diberi tahu."
+    if request.args.get("digabung"):
+        notice = MERGED
     return await _ticket(request, person, service_request_id, notice=notice, part=part)
 
 
@@ -503,3 +510,27 @@ async def _reporter_phone(request: Request, ticket_id: int) -> Optional[str]:
     async with context(request).engine.connect() as conn:
         phone: Optional[str] = (await conn.execute(statement)).scalar_one_or_none()
     return phone or None
+
+
+# -- merging a duplicate (backend/merging.py) ------------------------------------------
+
+
+@page(bp, "/<service_request_id:str>/merge", QUEUE_ROLES, methods=("POST",), name="ticket_merge")
+async def merge(request: Request, person: people.Person, service_request_id: str) -> HTTPResponse:
+    ctx = context(request)
+    if await ticket_reads.ticket(ctx.engine, scope_of(person), service_request_id) is None:
+        return views.error(request, 404, NOT_FOUND)
+    into = one(form_of(request), "into")
+    try:
+        await merging.merge(ctx.engine, service_request_id, into, _actor(person), scope_of(person))
+    except tickets.TicketNotFound as exc:
+        if str(exc) == service_request_id:
+            return views.error(request, 404, NOT_FOUND)
+        problem = "Laporan tujuan penggabungan tidak ditemukan."
+        return await _ticket(request, person, service_request_id, 400, problem=problem)
+    except tickets.NotYourTicket:
+        problem = "Laporan tujuan penggabungan tidak ditemukan."
+        return await _ticket(request, person, service_request_id, 400, problem=problem)
+    except merging.MergeError as exc:
+        return await _ticket(request, person, service_request_id, 400, problem=str(exc))
+    return redirect(f"/console/tickets/{service_request_id}?digabung=1", status=303)

@@ -588,4 +588,53 @@ async def test_a_ticket_page_names_nearby_open_reports_of_the_same_problem(
     assert "Kemungkinan duplikat" in page.text
     similar = page.text.split('id="similar"')[1].split("</section>")[0]
     assert first.service_request_id in similar
-    assert similar.count("/console/tickets/") == 1  # the road report is another category
+    # One candidate (the road report is another category), with its merge button.
+    assert similar.count("<li>") == 1 and "Gabungkan ke" in similar
+
+
+async def test_a_duplicate_merged_into_the_older_ticket_follows_it(
+    app: Sanic, database_url: str, dishub: Browser
+) -> None:
+    from backend.tables import notifications
+
+    older = await file_ticket(database_url, description="lampu jalan mati depan toko emas")
+    near = (SETONOGEDONG[0] + 0.0002, SETONOGEDONG[1])
+    newer = await file_ticket(database_url, description="lampune mati pak", pin=near)
+    path = f"/console/tickets/{newer.service_request_id}/merge"
+    response = await post(app, dishub, path, {"into": older.service_request_id})
+    assert response.status == 303
+    page = await get(app, dishub, response.headers["location"])
+    assert "ditandai duplikat" in page.text
+    states = await query(
+        database_url,
+        select(ticket_table.c.service_request_id, ticket_table.c.workflow_status),
+    )
+    assert dict((r.service_request_id, r.workflow_status) for r in states) == {
+        older.service_request_id: "diterima",
+        newer.service_request_id: "duplikat",
+    }
+    # The newer ticket's reporter is told now, and again when the older one moves.
+    await move(database_url, older.service_request_id, "diproses")
+    told = await query(database_url, select(notifications.c.workflow_status, notifications.c.note))
+    assert [t.workflow_status for t in told] == ["duplikat", "diproses", "diproses"]
+    assert older.service_request_id in told[0].note and older.service_request_id in told[-1].note
+
+
+@pytest.mark.parametrize("into", ["", "KDR-2026-999999"])
+async def test_a_merge_into_nothing_is_refused_and_changes_nothing(
+    app: Sanic, database_url: str, dishub: Browser, into: str
+) -> None:
+    number = (await file_ticket(database_url)).service_request_id
+    response = await post(app, dishub, f"/console/tickets/{number}/merge", {"into": into})
+    assert response.status == 400
+    stored = await query(database_url, select(ticket_table.c.workflow_status))
+    assert [r.workflow_status for r in stored] == ["diterima"]
+
+
+async def test_a_merge_into_another_departments_ticket_is_refused(
+    app: Sanic, database_url: str, dishub: Browser
+) -> None:
+    mine = (await file_ticket(database_url)).service_request_id
+    theirs = (await file_ticket(database_url, service="road")).service_request_id  # dpupr
+    response = await post(app, dishub, f"/console/tickets/{mine}/merge", {"into": theirs})
+    assert response.status == 400 and theirs not in response.text

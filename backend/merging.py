@@ -1,0 +1,112 @@
+"""Merging a duplicate into the ticket that carries on.
+
+Staff who see that two tickets report the same problem ("kemungkinan
+duplikat", backend/duplicates.py) merge the newer into the older: the
+duplicate is closed as `duplikat` with a note naming the surviving ticket
+(its reporter is told, as for any status change), the survivor's history
+records it, and from then on the duplicate's reporter hears of the
+survivor's progress too (backend/tickets.py `change_status`). One
+transaction; both tickets are locked in id order, so two merges never
+deadlock.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from backend import live, notify, people, workflow
+from backend.tables import ticket_events, tickets
+from backend.tickets import NotYourTicket, TicketNotFound
+from lapor.timeutil import utcnow
+
+MERGE = "merge"
+TOPIC = "ticket"
+ROLES = ("staff", "staff_head", "triage", "admin")
+
+
+class MergeError(ValueError):
+    """A merge that cannot be made; the message is for the person (Indonesian)."""
+
+
+async def merge(
+    engine: AsyncEngine, duplicate: str, survivor: str, actor: str, scope: Optional[str]
+) -> None:
+    """Closes `duplicate` as a duplicate of `survivor` (both seen by `scope`; None: any)."""
+    if duplicate == survivor:
+        raise MergeError("Laporan tidak dapat digabung dengan dirinya sendiri.")
+    now = utcnow()
+    async with engine.begin() as conn:
+        dup, keep = await _both(conn, duplicate, survivor, scope)
+        if keep.status != "open" or keep.merged_into_id is not None:
+            raise MergeError(
+                f"Laporan {survivor} sudah ditutup; pilih laporan yang masih berjalan."
+            )
+        note = (
+            f"Laporan yang sama sudah kami terima sebagai {survivor} dan sedang ditangani di sana."
+        )
+        try:
+            workflow.check_transition(dup.workflow_status, workflow.DUPLICATE, note)
+        except workflow.TransitionError:
+            raise MergeError(
+                f"Laporan {duplicate} tidak dapat ditandai duplikat dari statusnya sekarang."
+            ) from None
+        await conn.execute(
+            update(tickets)
+            .where(tickets.c.id == dup.id)
+            .values(
+                workflow_status=workflow.DUPLICATE,
+                status=workflow.OPEN311_STATUS[workflow.DUPLICATE],
+                status_notes=note,
+                merged_into_id=keep.id,
+                updated_at=now,
+            )
+        )
+        await _record(conn, dup.id, workflow.DUPLICATE, note, actor, now, "status")
+        await _record(
+            conn, keep.id, keep.workflow_status, f"Laporan {duplicate} digabung ke laporan ini.",
+            actor, now, MERGE,
+        )  # fmt: skip
+        await notify.enqueue(conn, dup, workflow.DUPLICATE, note, now)
+        await people.audit(
+            conn, actor, "ticket.merge", "ticket", duplicate, {"into": survivor}, now
+        )
+        data = {"service_request_id": duplicate, "change": "merged", "into": survivor,
+                "department": dup.agency_responsible}  # fmt: skip
+        await live.publish(conn, TOPIC, data, roles=ROLES, department=dup.agency_responsible)
+
+
+async def _both(conn: AsyncConnection, duplicate: str, survivor: str, scope: Optional[str]) -> Any:
+    rows = (
+        await conn.execute(
+            select(tickets)
+            .where(tickets.c.service_request_id.in_([duplicate, survivor]))
+            .order_by(tickets.c.id)
+            .with_for_update()
+        )
+    ).all()
+    found = {row.service_request_id: row for row in rows}
+    for number in (duplicate, survivor):
+        row = found.get(number)
+        if row is None:
+            raise TicketNotFound(number)
+        if scope is not None and row.agency_responsible != scope:
+            raise NotYourTicket(number)
+    return found[duplicate], found[survivor]
+
+
+async def _record(
+    conn: AsyncConnection, ticket_id: int, status: str, note: str, actor: str, when: Any, kind: str
+) -> None:
+    await conn.execute(
+        insert(ticket_events).values(
+            ticket_id=ticket_id,
+            workflow_status=status,
+            note=note,
+            actor=actor,
+            created_at=when,
+            kind=kind,
+        )
+    )
