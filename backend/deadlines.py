@@ -22,7 +22,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend import live
-from backend.tables import staff_alerts, ticket_events, tickets, user_roles, users
+from backend.tables import staff_alerts, tickets, user_roles, users
+from backend.tickets import LIVE_TOPIC, record_event
 from lapor import jobs
 from lapor.catalogue import Catalogue
 from lapor.outbound import Message, Outbound, Recipient, Template, Undeliverable
@@ -33,7 +34,6 @@ logger = logging.getLogger(__name__)
 
 ROLES = frozenset({"staff_head", "triage"})
 ESCALATION = "escalation"
-TOPIC = "ticket"
 BATCH = 100
 PENDING, SENT, UNDELIVERABLE, FAILED = "pending", "sent", "undeliverable", "failed"
 ROLE_NAMES = {"staff_head": "kepala dinas", "triage": "pemilah Diskominfo"}
@@ -132,16 +132,7 @@ async def _escalate(
         .values(escalation_level=step.level, escalated_at=now)
     )
     note = f"Terlambat {days} hari dari tenggat: diteruskan ke {ROLE_NAMES[step.to]}."
-    await conn.execute(
-        insert(ticket_events).values(
-            ticket_id=row.id,
-            workflow_status=row.workflow_status,
-            note=note,
-            actor="system",
-            created_at=now,
-            kind=ESCALATION,
-        )
-    )
+    await record_event(conn, row.id, row.workflow_status, note, "system", now, kind=ESCALATION)
     department = catalogue.departments.get(row.agency_responsible)
     service = catalogue.service(row.service_code)
     variables = {
@@ -160,10 +151,10 @@ async def _escalate(
     }
     if step.to == "staff_head":
         await live.publish(
-            conn, TOPIC, data, roles=["staff_head"], department=row.agency_responsible
+            conn, LIVE_TOPIC, data, roles=["staff_head"], department=row.agency_responsible
         )
     else:
-        await live.publish(conn, TOPIC, data, roles=["triage", "admin"])
+        await live.publish(conn, LIVE_TOPIC, data, roles=["triage", "admin"])
     return Escalated(row.service_request_id, step.level, step.to, alerts)
 
 

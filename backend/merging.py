@@ -14,17 +14,15 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from backend import live, notify, people, workflow
-from backend.tables import ticket_events, tickets
-from backend.tickets import NotYourTicket, TicketNotFound
+from backend import notify, people, workflow
+from backend.tables import tickets
+from backend.tickets import NotYourTicket, TicketNotFound, announce, record_event
 from lapor.timeutil import utcnow
 
 MERGE = "merge"
-TOPIC = "ticket"
-ROLES = ("staff", "staff_head", "triage", "admin")
 
 
 class MergeError(ValueError):
@@ -64,18 +62,16 @@ async def merge(
                 updated_at=now,
             )
         )
-        await _record(conn, dup.id, workflow.DUPLICATE, note, actor, now, "status")
-        await _record(
+        await record_event(conn, dup.id, workflow.DUPLICATE, note, actor, now)
+        await record_event(
             conn, keep.id, keep.workflow_status, f"Laporan {duplicate} digabung ke laporan ini.",
-            actor, now, MERGE,
+            actor, now, kind=MERGE,
         )  # fmt: skip
         await notify.enqueue(conn, dup, workflow.DUPLICATE, note, now)
         await people.audit(
             conn, actor, "ticket.merge", "ticket", duplicate, {"into": survivor}, now
         )
-        data = {"service_request_id": duplicate, "change": "merged", "into": survivor,
-                "department": dup.agency_responsible}  # fmt: skip
-        await live.publish(conn, TOPIC, data, roles=ROLES, department=dup.agency_responsible)
+        await announce(conn, dup, "merged", into=survivor)
 
 
 async def _both(conn: AsyncConnection, duplicate: str, survivor: str, scope: Optional[str]) -> Any:
@@ -95,18 +91,3 @@ async def _both(conn: AsyncConnection, duplicate: str, survivor: str, scope: Opt
         if scope is not None and row.agency_responsible != scope:
             raise NotYourTicket(number)
     return found[duplicate], found[survivor]
-
-
-async def _record(
-    conn: AsyncConnection, ticket_id: int, status: str, note: str, actor: str, when: Any, kind: str
-) -> None:
-    await conn.execute(
-        insert(ticket_events).values(
-            ticket_id=ticket_id,
-            workflow_status=status,
-            note=note,
-            actor=actor,
-            created_at=when,
-            kind=kind,
-        )
-    )

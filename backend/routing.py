@@ -12,18 +12,16 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backend import live, people
-from backend.tables import ticket_events, tickets
-from backend.tickets import NotYourTicket, Ticket, TicketNotFound
+from backend import people
+from backend.tables import tickets
+from backend.tickets import NotYourTicket, Ticket, TicketNotFound, announce, record_event
 from lapor.catalogue import Catalogue
 from lapor.timeutil import utcnow
 
 TRIAGE_DEPARTMENT = "diskominfo"  # the "other" category's department (data/services.yml)
-TOPIC = "ticket"
-ROLES = ("staff", "staff_head", "triage", "admin")
 TRANSFER = "transfer"
 MAX_REASON = 1000
 
@@ -75,16 +73,7 @@ async def transfer(
         )
         origin = source.name if source else row.agency_responsible
         note = f"Dialihkan dari {origin} ke {target.name}: {why}"
-        await conn.execute(
-            insert(ticket_events).values(
-                ticket_id=row.id,
-                workflow_status=row.workflow_status,
-                note=note,
-                actor=actor,
-                created_at=now,
-                kind=TRANSFER,
-            )
-        )
+        await record_event(conn, row.id, row.workflow_status, note, actor, now, kind=TRANSFER)
         await people.audit(
             conn,
             actor,
@@ -94,14 +83,11 @@ async def transfer(
             {"from": row.agency_responsible, "to": to_department},
             now,
         )
-        data = {
-            "service_request_id": service_request_id,
-            "change": "transferred",
-            "department": to_department,
-            "from": row.agency_responsible,
-        }
         # The receiving department hears it; the one it left sees it leave.
-        await live.publish(conn, TOPIC, data, roles=ROLES, department=to_department)
-        await live.publish(conn, TOPIC, data, roles=ROLES, department=row.agency_responsible)
+        source_code = row.agency_responsible
+        for department in (to_department, source_code):
+            await announce(
+                conn, row, "transferred", department, to=to_department, **{"from": source_code}
+            )
         moved = (await conn.execute(select(tickets).where(tickets.c.id == row.id))).one()
     return Ticket.from_row(moved)

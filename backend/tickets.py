@@ -166,7 +166,7 @@ async def create_ticket(
             if who:
                 await limits.take(conn, Limit("tickets", hourly_limit, HOUR), who, now=when)
             ticket = await _insert(conn, new, idempotency_key, fingerprint, when)
-            await _announce(conn, ticket, "created")
+            await announce(conn, ticket, "created")
     except limits.LimitExceeded as exc:
         raise RateLimited(exc.used, hourly_limit) from None
     except IntegrityError:
@@ -221,7 +221,7 @@ async def _insert(
     await conn.execute(
         update(tickets).where(tickets.c.id == ticket_id).values(service_request_id=readable)
     )
-    await _record(conn, ticket_id, workflow.RECEIVED, None, f"pelapor ({new.channel})", now)
+    await record_event(conn, ticket_id, workflow.RECEIVED, None, f"pelapor ({new.channel})", now)
     row = (await conn.execute(select(tickets).where(tickets.c.id == ticket_id))).one()
     return Ticket.from_row(row)
 
@@ -299,7 +299,7 @@ async def change_status(
                 updated_at=when,
             )
         )
-        await _record(conn, current.id, new_status, note, actor, when)
+        await record_event(conn, current.id, new_status, note, actor, when)
         await notify.enqueue(conn, current, new_status, note, when)
         # Reporters of duplicates merged into this ticket follow it (backend/merging.py).
         for follower in await _followers(conn, current.id):
@@ -307,18 +307,23 @@ async def change_status(
             shared = f"{(note or '').strip()} {merged}".strip()
             await notify.enqueue(conn, follower, new_status, shared, when)
         updated = (await conn.execute(select(tickets).where(tickets.c.id == current.id))).one()
-        await _announce(conn, current, "status")
+        await announce(conn, current, "status")
     return Ticket.from_row(updated)
 
 
-async def _announce(conn: AsyncConnection, ticket: Ticket, change: str) -> None:
-    """Tell the console's open pages, in the change's transaction (live.publish: last)."""
+async def announce(
+    conn: AsyncConnection, ticket: Any, change: str, department: str | None = None, **extra: Any
+) -> None:
+    """Tell the console's open pages of the department (default: the ticket's), in
+    the change's transaction (live.publish: last)."""
+    where = department or ticket.agency_responsible
     data = {
         "service_request_id": ticket.service_request_id,
         "change": change,
-        "department": ticket.agency_responsible,
+        "department": where,
+        **extra,
     }
-    await live.publish(conn, LIVE_TOPIC, data, LIVE_ROLES, department=ticket.agency_responsible)
+    await live.publish(conn, LIVE_TOPIC, data, LIVE_ROLES, department=where)
 
 
 async def set_publication(
@@ -350,7 +355,7 @@ async def set_publication(
             )
         )
         note = _publication_note(verified, place_public)
-        await _record(conn, current.id, current.workflow_status, note, actor, when)
+        await record_event(conn, current.id, current.workflow_status, note, actor, when)
         updated = (await conn.execute(select(tickets).where(tickets.c.id == current.id))).one()
     return Ticket.from_row(updated)
 
@@ -402,14 +407,17 @@ async def history(engine: AsyncEngine, ticket_id: int) -> List[Event]:
     ]
 
 
-async def _record(
+async def record_event(
     conn: AsyncConnection,
     ticket_id: int,
     status: str,
     note: str | None,
     actor: str,
     when: datetime,
+    kind: str = "status",
 ) -> None:
+    """One history entry, in the caller's transaction: a status move, or a
+    transfer, merge or escalation (backend/routing.py, merging.py, deadlines.py)."""
     await conn.execute(
         insert(ticket_events).values(
             ticket_id=ticket_id,
@@ -417,6 +425,7 @@ async def _record(
             note=(note or "").strip() or None,
             actor=actor,
             created_at=when,
+            kind=kind,
         )
     )
 

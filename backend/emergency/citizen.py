@@ -40,7 +40,7 @@ async def follow(conn: AsyncConnection, stored: Sequence[Any]) -> int:
         touched[incident.id] = incident
         added += 1
     for incident in touched.values():
-        await incidents.publish_changed(conn, incident, "message")
+        await incidents.publish(conn, incident, "message")
     return added
 
 

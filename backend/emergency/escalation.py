@@ -71,7 +71,7 @@ async def _escalate(
         await sends.message(conn, row, texts.NOBODY_YET, now)
         if on_duty == 0:
             await _wake_supervisor(conn, row, supervisor_phone, directory, now)
-        await incidents.publish_changed(conn, row, "escalated")
+        await incidents.publish(conn, row, "escalated")
     logger.warning(
         "incident %s escalated: nobody accepted it in time (%d on duty)", incident_id, on_duty
     )

@@ -117,13 +117,13 @@ async def file(engine: AsyncEngine, report: Report) -> Filed:
         row = await _by_key(conn, report.key)
         created = bool(result.rowcount)
         if created:
-            await _record(conn, row.id, "received", at=report.received_at, text=row.text)
+            await record(conn, row.id, "received", at=report.received_at, text=row.text)
             if not report.place.empty:
-                await _record(
+                await record(
                     conn, row.id, "location", at=report.received_at, data=report.place.data()
                 )
-            await _record(conn, row.id, "alerted", at=now, data={"operators_on_duty": on_duty})
-            await _publish(conn, row, "created")
+            await record(conn, row.id, "alerted", at=now, data={"operators_on_duty": on_duty})
+            await publish(conn, row, "created")
     return Filed(row.id, row.key, row.state, on_duty, created)
 
 
@@ -139,11 +139,11 @@ async def annotate(
             return None
         if kind == "location" and not place.empty:
             await conn.execute(update(incidents).where(_i.id == row.id).values(place.columns()))
-            await _record(conn, row.id, "location", at=at, text=_clean(text), data=place.data())
+            await record(conn, row.id, "location", at=at, text=_clean(text), data=place.data())
         else:
-            await _record(conn, row.id, "citizen_safe", at=at, text=_clean(text))
+            await record(conn, row.id, "citizen_safe", at=at, text=_clean(text))
         on_duty = await shifts.on_duty_count(conn)
-        await _publish(conn, row, "updated")
+        await publish(conn, row, "updated")
     return Filed(row.id, row.key, row.state, on_duty, False)
 
 
@@ -156,8 +156,8 @@ async def mark_seen(engine: AsyncEngine, incident_id: int, person: people.Person
         )
         if not result.rowcount:
             return False
-        await _record(conn, incident_id, "seen", at=now, actor=person)
-        await _publish(conn, await _by_id(conn, incident_id), "updated")
+        await record(conn, incident_id, "seen", at=now, actor=person)
+        await publish(conn, await _by_id(conn, incident_id), "updated")
     return True
 
 
@@ -172,12 +172,12 @@ async def accept(engine: AsyncEngine, incident_id: int, person: people.Person) -
         row = await _by_id(conn, incident_id)
         if not result.rowcount:
             raise IncidentConflict(await _why_not_open(conn, row))
-        await _record(conn, incident_id, "accepted", at=now, actor=person)
+        await record(conn, incident_id, "accepted", at=now, actor=person)
         # The bot stops answering; the citizen hears a person has the case.
         await sends.pause_bot(conn, row, now)
         name = person.display_name or texts.OPERATOR
         await sends.message(conn, row, texts.ACCEPTED.format(name=name), now, texts.OPERATOR)
-        await _publish(conn, row, "accepted")
+        await publish(conn, row, "accepted")
 
 
 async def reply(engine: AsyncEngine, incident_id: int, person: people.Person, text: str) -> None:
@@ -186,9 +186,9 @@ async def reply(engine: AsyncEngine, incident_id: int, person: people.Person, te
     now = utcnow()
     async with engine.begin() as conn:
         row = await _owned(conn, incident_id, person)
-        await _record(conn, incident_id, "operator_reply", at=now, actor=person, text=words)
+        await record(conn, incident_id, "operator_reply", at=now, actor=person, text=words)
         await sends.message(conn, row, words, now, author=texts.OPERATOR)
-        await _publish(conn, row, "updated")
+        await publish(conn, row, "updated")
 
 
 async def dispatch(
@@ -207,8 +207,8 @@ async def dispatch(
         row = await _owned(conn, incident_id, person)
         for agency in chosen:
             data = {"agency": agency.code, "name": agency.name, "phone": agency.phone}
-            await _record(conn, incident_id, "dispatched", at=now, actor=person, data=data)
-        await _publish(conn, row, "updated")
+            await record(conn, incident_id, "dispatched", at=now, actor=person, data=data)
+        await publish(conn, row, "updated")
 
 
 async def add_note(engine: AsyncEngine, incident_id: int, person: people.Person, text: str) -> None:
@@ -218,8 +218,8 @@ async def add_note(engine: AsyncEngine, incident_id: int, person: people.Person,
         row = await _by_id(conn, incident_id)
         if row is None:
             raise IncidentError("Kejadian tidak ditemukan.")
-        await _record(conn, incident_id, "note", at=now, actor=person, text=words)
-        await _publish(conn, row, "updated")
+        await record(conn, incident_id, "note", at=now, actor=person, text=words)
+        await publish(conn, row, "updated")
 
 
 async def hand_over(
@@ -233,8 +233,8 @@ async def hand_over(
         row = await _owned(conn, incident_id, person)
         await conn.execute(update(incidents).where(_i.id == incident_id).values(owner_id=to.id))
         data = {"to": to.username, "to_name": to.display_name}
-        await _record(conn, incident_id, "handed_over", at=now, actor=person, data=data)
-        await _publish(conn, row, "updated")
+        await record(conn, incident_id, "handed_over", at=now, actor=person, data=data)
+        await publish(conn, row, "updated")
 
 
 async def resolve(engine: AsyncEngine, incident_id: int, person: people.Person, note: str) -> None:
@@ -259,11 +259,11 @@ async def resolve(engine: AsyncEngine, incident_id: int, person: people.Person, 
                 owner_id=row.owner_id or person.id,
             )
         )
-        await _record(conn, incident_id, "resolved", at=now, actor=person, text=words)
+        await record(conn, incident_id, "resolved", at=now, actor=person, text=words)
         await sends.message(conn, row, texts.RESOLVED.format(note=words), now)
         if row.state == ACCEPTED:  # only an accepted incident paused the bot
             await sends.resume_bot(conn, row, now)
-        await _publish(conn, row, "resolved")
+        await publish(conn, row, "resolved")
 
 
 async def call_back(
@@ -282,12 +282,12 @@ async def call_back(
         row = await _owned(conn, incident_id, person)
         if not row.contact:
             raise IncidentError("Nomor pelapor tidak tersedia (bukan laporan WhatsApp).")
-        await _record(conn, incident_id, "callback", at=now, actor=person)
+        await record(conn, incident_id, "callback", at=now, actor=person)
         await people.audit(
             conn, person.username, "incident.callback", "incident", str(incident_id), {}, now
         )
         await sends.bridge_call(conn, row, desk_phone, now)
-        await _publish(conn, row, "updated")
+        await publish(conn, row, "updated")
 
 
 async def citizen_said(
@@ -303,22 +303,7 @@ async def citizen_said(
     kind = "location" if place.has_pin else "photo" if data.get("media_urls") else "citizen_message"
     if kind != "citizen_message" and (text or "").startswith(CHANNEL_COMMANDS):
         text = None  # "/share_location{...}" says nothing the pin does not
-    await _record(conn, incident.id, kind, at=at, text=text, data=data or None)
-
-
-async def publish_changed(conn: AsyncConnection, incident: Any, change: str) -> None:
-    await _publish(conn, incident, change)
-
-
-async def record(
-    conn: AsyncConnection,
-    incident_id: int,
-    kind: str,
-    at: datetime,
-    text: Optional[str] = None,
-    data: Optional[Dict[str, Any]] = None,
-) -> None:
-    await _record(conn, incident_id, kind, at=at, text=text, data=data)
+    await record(conn, incident.id, kind, at=at, text=text, data=data or None)
 
 
 # ---- inside a transaction --------------------------------------------------
@@ -398,7 +383,7 @@ async def _why_not_open(conn: AsyncConnection, row: Any) -> str:
     return f"Kejadian ini sudah diterima oleh {name or 'operator lain'}."
 
 
-async def _record(
+async def record(
     conn: AsyncConnection,
     incident_id: int,
     kind: str,
@@ -419,7 +404,8 @@ async def _record(
     )
 
 
-async def _publish(conn: AsyncConnection, row: Any, change: str) -> None:
-    """Last in the transaction (live.publish holds its lock until commit)."""
+async def publish(conn: AsyncConnection, row: Any, change: str) -> None:
+    """The incident's live event for the operators' consoles; last in the
+    transaction (live.publish holds its lock until commit)."""
     data = {"incident_id": row.id, "change": change, "kind": row.kind}
     await live.publish(conn, TOPIC, data, roles=ROLES)
