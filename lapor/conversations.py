@@ -56,7 +56,18 @@ class RasaConversations:
         await self._append(conversation_id, [{"event": "pause", "timestamp": time.time()}])
 
     async def resume(self, conversation_id: str) -> None:
-        await self._append(conversation_id, [{"event": "resume", "timestamp": time.time()}])
+        """The bot answers again, from a clean state: a form that was asking
+        (e.g. where the emergency is) when the person took over is closed, or
+        the citizen's next words would be read as its answer."""
+        now = time.time()
+        await self._append(
+            conversation_id,
+            [
+                {"event": "active_loop", "name": None, "timestamp": now},
+                {"event": "slot", "name": "requested_slot", "value": None, "timestamp": now},
+                {"event": "resume", "timestamp": now},
+            ],
+        )
 
     async def _append(self, conversation_id: str, events: List[Dict[str, Any]]) -> None:
         url = f"{self._url}/conversations/{quote(conversation_id, safe='')}/tracker/events"
