@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 import aiohttp
+from yarl import URL
 
 from actions.settings import ActionSettings
 from lapor import http
@@ -97,7 +98,9 @@ async def call(method: str, url: str, timeout: float, **kwargs: Any) -> Any:
             body = await response.json(content_type=None)
             status = response.status
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-        logger.warning("backend %s %s unavailable: %s", method, url, exc)
+        # The backend's address only: a path may hold an incident's key or a
+        # ticket number, which the logs have no need of.
+        logger.warning("backend %s %s unavailable: %s", method, URL(url).origin(), exc)
         raise BackendUnavailable(str(exc) or type(exc).__name__) from exc
     if status >= 500:
         raise BackendUnavailable(f"HTTP {status}")

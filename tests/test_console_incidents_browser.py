@@ -109,7 +109,7 @@ def citizen_sends_photo(site: Dict[str, Any], incident_id: int, words: str) -> N
                 ).one()
                 url = f"{site['url']}/media/{media_id}"
                 await incidents.citizen_said(conn, row, utcnow(), words, {"media_urls": [url]})
-                await incidents.publish_changed(conn, row, "message")
+                await incidents.publish(conn, row, "message")
         finally:
             await engine.dispose()
 
