@@ -231,8 +231,3 @@ def _media(form: Form, problems: List[str], backend_url: str) -> Tuple[str, ...]
         if not mediaurls.is_stored_media(u, [backend_url])
     ]
     return urls
-
-
-def media_ids(urls: Sequence[str]) -> List[str]:
-    """The stored-media ids in URLs that passed `_media`."""
-    return [u.rsplit("/", 1)[1] for u in urls]

@@ -26,6 +26,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from typing import Sequence
 
 from PIL import Image, ImageOps
 from sanic import Blueprint
@@ -37,7 +38,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backend.context import AppContext, context
 from backend.errors import Open311Error
 from backend.inputs import header
+from backend.settings import BackendSettings
 from backend.tables import media
+from lapor import mediaurls
 from lapor.settings import MiB
 from lapor.timeutil import utcnow
 
@@ -88,9 +91,13 @@ async def store(request: Request) -> HTTPResponse:
 
 async def photo_from(request: Request) -> Photo:
     """The request body's image, decoded and re-encoded; Open311Error if it is none."""
-    settings = context(request).settings
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    data = request.body or b""
+    return await decode_photo(context(request).settings, content_type, request.body or b"")
+
+
+async def decode_photo(settings: BackendSettings, content_type: str, data: bytes) -> Photo:
+    """An uploaded image (a body, a console form's file), decoded and re-encoded
+    in a worker thread; Open311Error if it is none or too large."""
     if content_type not in ACCEPTED_TYPES:
         raise Open311Error.one(
             400, f"only images are accepted ({', '.join(sorted(ACCEPTED_TYPES))})"
@@ -120,6 +127,18 @@ async def insert_photo(conn: AsyncConnection, photo: Photo) -> str:
         )
     )
     return media_id
+
+
+async def require_stored(ctx: AppContext, urls: Sequence[str]) -> None:
+    """Open311Error unless every URL is a photo stored here (`<public url>/media/<id>`):
+    a link to anywhere else would have staff open a page an attacker chose."""
+    foreign = [u for u in urls if not mediaurls.is_stored_media(u, [ctx.settings.public_url])]
+    ids = [u.rsplit("/", 1)[1] for u in urls if u not in foreign]
+    async with ctx.engine.connect() as conn:
+        found = set((await conn.execute(select(media.c.id).where(media.c.id.in_(ids)))).scalars())
+    missing = foreign + [u for u in urls if u not in foreign and u.rsplit("/", 1)[1] not in found]
+    if missing:
+        raise Open311Error(400, [f"media_url {u[:80]!r} is not a stored photo" for u in missing])
 
 
 def created(ctx: AppContext, media_id: str) -> HTTPResponse:

@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import hmac
 from datetime import datetime, timedelta, timezone
-from typing import List, Sequence, Tuple
+from typing import List, Tuple
 
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
-from sqlalchemy import select
 
 from backend import serialize, tickets
 from backend.context import AppContext, context
 from backend.errors import Open311Error
-from backend.forms import fingerprint, media_ids, parse_new_ticket
+from backend.forms import fingerprint, parse_new_ticket
 from backend.inputs import header, require_text
+from backend.media import require_stored
 from backend.net import client_address
-from backend.tables import media
 from lapor.timeutil import parse_iso, to_utc, utcnow
 
 bp = Blueprint("open311", url_prefix="/open311/v2")
@@ -60,7 +59,7 @@ async def create_request(request: Request) -> HTTPResponse:
     form = _form(request)
     _require_api_key(ctx, form.get("api_key", [""])[0])
     new = parse_new_ticket(form, ctx.catalogue, ctx.wilayah, ctx.cipher, ctx.settings.public_url)
-    await _require_stored_media(ctx, new.media_urls)
+    await require_stored(ctx, new.media_urls)
     key = _idempotency_key(request)
     digest = fingerprint(form)
     try:
@@ -147,17 +146,6 @@ def _form_value(request: Request, name: str) -> str | None:
     ):
         return None
     return request.form.get(name)
-
-
-async def _require_stored_media(ctx: AppContext, urls: Sequence[str]) -> None:
-    ids = media_ids(urls)
-    if not ids:
-        return
-    async with ctx.engine.connect() as conn:
-        found = set((await conn.execute(select(media.c.id).where(media.c.id.in_(ids)))).scalars())
-    missing = [u for u, i in zip(urls, ids, strict=True) if i not in found]
-    if missing:
-        raise Open311Error(400, [f"media_url {u[:80]!r} is not a stored photo" for u in missing])
 
 
 def _require_api_key(ctx: AppContext, given: str) -> None:

@@ -1,29 +1,25 @@
 """The action server's way in: file an emergency, add to it, read it back.
 
-JSON over HTTP with the action server's API key as a bearer token
-(OPEN311_API_KEY, the key it already files reports with). Errors have the
-Open311 shape (a list of {"code", "description"}) so the action server reads
-every backend answer the same way. Creating is idempotent by `key`: the
+JSON over HTTP in the shape of backend/json_api.py (bearer key, Open311
+errors). Creating is idempotent by `key`: the
 action server retries a creation it could not confirm, and gets the same
 incident back.
 """
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
-from pydantic import BaseModel, Field, ValidationError, confloat, constr, validator
+from pydantic import BaseModel, Field, confloat, constr, validator
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy import select
 
-from backend.context import context
+from backend import json_api
 from backend.emergency import incidents
 from backend.errors import Open311Error
-from backend.inputs import header, text_problems
 from backend.tables import incident_events
 from backend.tables import incidents as table
 from lapor import channels
@@ -79,9 +75,8 @@ class UpdateIn(BaseModel):
 
 @bp.post("/incidents")
 async def create(request: Request) -> HTTPResponse:
-    ctx = _authorised(request)
-    body = _parse(IncidentIn, request)
-    _storable(body.dict())
+    ctx = json_api.authorised(request)
+    body = json_api.parse(IncidentIn, request)
     report = incidents.Report(
         key=body.key,
         kind=body.kind,
@@ -102,9 +97,8 @@ async def create(request: Request) -> HTTPResponse:
 
 @bp.post("/incidents/<key>/updates")
 async def add(request: Request, key: str) -> HTTPResponse:
-    ctx = _authorised(request)
-    body = _parse(UpdateIn, request)
-    _storable(body.dict())
+    ctx = json_api.authorised(request)
+    body = json_api.parse(UpdateIn, request)
     place = body.location.place() if body.location else incidents.Place()
     at = body.at or datetime.now(timezone.utc)
     filed = await incidents.annotate(ctx.engine, key[:64], body.kind, body.text, place, at)
@@ -115,7 +109,7 @@ async def add(request: Request, key: str) -> HTTPResponse:
 
 @bp.get("/incidents/<key>")
 async def read(request: Request, key: str) -> HTTPResponse:
-    ctx = _authorised(request)
+    ctx = json_api.authorised(request)
     async with ctx.engine.connect() as conn:
         row = (await conn.execute(select(table).where(table.c.key == key[:64]))).first()
         if row is None:
@@ -153,44 +147,3 @@ def _filed(filed: incidents.Filed) -> Dict[str, Any]:
         "operators_on_duty": filed.operators_on_duty,
         "created": filed.created,
     }
-
-
-def _authorised(request: Request) -> Any:
-    ctx = context(request)
-    given = header(request, "Authorization").removeprefix("Bearer ").strip()
-    if not given:
-        raise Open311Error.one(401, "an Authorization: Bearer <api key> header is required")
-    if not hmac.compare_digest(given.encode(), ctx.settings.open311_api_key.encode()):
-        raise Open311Error.one(403, "the api key is not valid")
-    return ctx
-
-
-def _parse(model: Any, request: Request) -> Any:
-    try:
-        raw = request.json
-    except Exception:  # Sanic raises its own error for a body that is not JSON
-        raise Open311Error.one(400, "the body must be JSON") from None
-    if not isinstance(raw, dict):
-        raise Open311Error.one(400, "the body must be a JSON object")
-    try:
-        return model.parse_obj(raw)
-    except ValidationError as exc:
-        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise Open311Error(400, problems) from None
-
-
-def _storable(value: Any) -> None:
-    """Every text in the body can be stored (no NUL, no lone surrogate)."""
-    problems = text_problems(_texts(value, "body"))
-    if problems:
-        raise Open311Error(400, problems)
-
-
-def _texts(value: Any, name: str) -> List[tuple[str, str]]:
-    if isinstance(value, str):
-        return [(name, value)]
-    if isinstance(value, dict):
-        return [t for k, v in value.items() for t in _texts(v, f"{name}.{k}")]
-    if isinstance(value, list):
-        return [t for i, v in enumerate(value) for t in _texts(v, f"{name}[{i}]")]
-    return []
