@@ -14,6 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend import (
+    bot_api,
+    closure,
     console,
     deadlines,
     limits,
@@ -33,7 +35,7 @@ from backend.emergency import agencies, escalation, sends
 from backend.emergency import api as emergency_api
 from backend.errors import install_error_handlers
 from backend.settings import BackendSettings
-from lapor import http
+from lapor import http, waits
 from lapor.catalogue import Catalogue, load_catalogue
 from lapor.contact import ContactCipher
 from lapor.conversations import RasaConversations
@@ -57,6 +59,7 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     wilayah = load_wilayah(settings.gazetteer_file)
     directory = agencies.load(settings.agencies_file)
     steps = deadlines.load(settings.deadlines_file)
+    closure_wait = waits.load(settings.deadlines_file).closure
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     # Photos up to their limit, with room for the form around them.
@@ -71,6 +74,7 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     app.blueprint(console.blueprint())
     app.blueprint(privacy_notice.bp)
     app.blueprint(emergency_api.bp)
+    app.blueprint(bot_api.bp)
     widget.install_cors(app, settings.widget_origins)
     app.add_route(health, "/health", methods=["GET"])
     install_error_handlers(app)
@@ -116,7 +120,7 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
         else:
             # Nothing can be sent yet: notices wait, pending, for a channel to be configured.
             logger.info("no channel to reach citizens is configured: status notices stay queued")
-        late = lambda: _late_tickets(engine, steps, catalogue, out)  # noqa: E731
+        late = lambda: _late_tickets(engine, steps, closure_wait, catalogue, out)  # noqa: E731
         rounds.append(repeat(late, settings.deadline_check_interval, "late tickets", stopping))
         app.ctx.rounds = [asyncio.create_task(job) for job in rounds]
         app.ctx.sleepers = [asyncio.create_task(job) for job in sleepers]
@@ -150,11 +154,17 @@ def emergency_senders(
 
 
 async def _late_tickets(
-    engine: AsyncEngine, steps: Sequence[deadlines.Step], catalogue: Catalogue, out: Outbound
+    engine: AsyncEngine,
+    steps: Sequence[deadlines.Step],
+    closure_wait: timedelta,
+    catalogue: Catalogue,
+    out: Outbound,
 ) -> int:
+    """Overdue tickets escalate; closure checks past their wait expire."""
     escalated = await deadlines.escalate_due(engine, steps, catalogue)
     sent = await deadlines.send_alerts(engine, out) if out.channels else 0
-    return len(escalated) + sent
+    expired = await closure.expire_waiting(engine, closure_wait)
+    return len(escalated) + sent + expired
 
 
 async def _escalate(ctx: AppContext) -> int:

@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Set
 
@@ -82,6 +83,12 @@ class Rules:
 
     def max_distance(self, service_code: str) -> float:
         return self.max_distance_m_by_service.get(service_code, self.max_distance_m)
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> Rules:
+    """data/duplicates/rules.yml, read once per process."""
+    return Rules.load()
 
 
 def _words(values: Sequence[Any]) -> FrozenSet[str]:

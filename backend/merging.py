@@ -30,9 +30,15 @@ class MergeError(ValueError):
 
 
 async def merge(
-    engine: AsyncEngine, duplicate: str, survivor: str, actor: str, scope: Optional[str]
+    engine: AsyncEngine,
+    duplicate: str,
+    survivor: str,
+    actor: str,
+    scope: Optional[str],
+    tell_reporter: bool = True,
 ) -> None:
-    """Closes `duplicate` as a duplicate of `survivor` (both seen by `scope`; None: any)."""
+    """Closes `duplicate` as a duplicate of `survivor` (both seen by `scope`; None: any).
+    `tell_reporter` False: the reporter chose it in the chat and was told there."""
     if duplicate == survivor:
         raise MergeError("Laporan tidak dapat digabung dengan dirinya sendiri.")
     now = utcnow()
@@ -67,7 +73,8 @@ async def merge(
             conn, keep.id, keep.workflow_status, f"Laporan {duplicate} digabung ke laporan ini.",
             actor, now, kind=MERGE,
         )  # fmt: skip
-        await notify.enqueue(conn, dup, workflow.DUPLICATE, note, now)
+        if tell_reporter:
+            await notify.enqueue(conn, dup, workflow.DUPLICATE, note, now)
         await people.audit(
             conn, actor, "ticket.merge", "ticket", duplicate, {"into": survivor}, now
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -26,16 +26,29 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from backend.tables import notifications, tickets
 from backend.workflow import label
 from lapor import channels, jobs
-from lapor.outbound import Message, Outbound, Recipient, Template, Undeliverable
+from lapor.outbound import (
+    Button,
+    Expectation,
+    Message,
+    Outbound,
+    Recipient,
+    Template,
+    Undeliverable,
+)
 from lapor.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 
 TEMPLATE_KIND = "ticket_status"
+# What a queued message is; each has its own wording and approved template.
+STATUS, QUESTION, CLOSURE_CHECK = "status", "question", "closure_check"
+TEMPLATES = {STATUS: TEMPLATE_KIND, QUESTION: "staff_question", CLOSURE_CHECK: "closure_check"}
+# The bot forms that take the citizen's answer (bot/domain/slots.yml).
+ANSWER_FORM, CLOSURE_FORM = "staff_answer_form", "closure_form"
 MAX_ATTEMPTS = 8
 PENDING, SENT, UNDELIVERABLE, FAILED = "pending", "sent", "undeliverable", "failed"
 NO_TEMPLATE_WARNING = (
-    "TWILIO_TEMPLATES has no %r template: status notices to citizens outside "
+    "TWILIO_TEMPLATES has no %s template: such messages to citizens outside "
     "WhatsApp's 24-hour window cannot be delivered; they are kept as undeliverable "
     "(python -m backend notices)"
 )
@@ -45,6 +58,17 @@ TEXT = (
     "{note_line}"
     "Terima kasih telah melapor melalui Lapor Mbak Wali."
 )
+QUESTION_TEXT = (
+    "❓ Pertanyaan petugas tentang laporan {ticket}:\n"
+    "{question}\n\n"
+    "Silakan balas pesan ini dengan jawaban Bapak/Ibu (boleh teks, foto, atau lokasi)."
+)
+CLOSURE_TEXT = (
+    "✅ Laporan {ticket} sudah ditandai selesai oleh petugas.\n"
+    "{note_line}"
+    "Apakah masalahnya sudah beres?"
+)
+CLOSURE_BUTTONS = (Button("Sudah beres", "/affirm"), Button("Belum", "/deny"))
 
 queue = jobs.Queue(
     name="status notices",
@@ -76,12 +100,19 @@ def parse_recipient(value: str) -> Recipient:
 
 
 async def enqueue(
-    conn: AsyncConnection, ticket: Any, status: str, note: Optional[str], when: datetime
-) -> None:
-    """Queues the notice when the reporter can be reached (a chat channel)."""
+    conn: AsyncConnection,
+    ticket: Any,
+    status: str,
+    note: Optional[str],
+    when: datetime,
+    purpose: str = STATUS,
+    media_url: Optional[str] = None,
+) -> bool:
+    """Queues the message when the reporter can be reached (a chat channel);
+    whether they can."""
     recipient = recipient_of(ticket)
     if recipient is None:
-        return
+        return False
     await conn.execute(
         insert(notifications).values(
             ticket_id=ticket.id,
@@ -92,15 +123,40 @@ async def enqueue(
             next_attempt_at=when,
             attempts=0,
             state=PENDING,
+            purpose=purpose,
+            media_url=media_url,
         )
     )
+    return True
 
 
-def message(ticket: str, status: str, note: Optional[str]) -> Message:
+def message(
+    ticket: str,
+    status: str,
+    note: Optional[str],
+    purpose: str = STATUS,
+    image_url: Optional[str] = None,
+) -> Message:
+    """The words a queued message goes out with; questions and closure checks
+    also open the bot form that takes the citizen's answer."""
     note_line = f"Catatan petugas: {note}\n" if note else ""
+    if purpose == QUESTION:
+        return Message(
+            text=QUESTION_TEXT.format(ticket=ticket, question=note or ""),
+            template=Template(TEMPLATES[QUESTION], {"1": ticket, "2": note or "-"}),
+            expects=Expectation(ANSWER_FORM, "staff_answer", {"answering_ticket": ticket}),
+        )
+    if purpose == CLOSURE_CHECK:
+        return Message(
+            text=CLOSURE_TEXT.format(ticket=ticket, note_line=note_line),
+            buttons=CLOSURE_BUTTONS,
+            image_url=image_url,
+            template=Template(TEMPLATES[CLOSURE_CHECK], {"1": ticket, "2": note or "-"}),
+            expects=Expectation(CLOSURE_FORM, "closure_fixed", {"closing_ticket": ticket}),
+        )
     text = TEXT.format(ticket=ticket, status=label(status), note_line=note_line)
     variables = {"1": ticket, "2": label(status), "3": note or "-"}
-    return Message(text=text, template=Template(TEMPLATE_KIND, variables))
+    return Message(text=text, image_url=image_url, template=Template(TEMPLATES[STATUS], variables))
 
 
 async def flush(engine: AsyncEngine, outbound: Outbound, batch: int = 20) -> int:
@@ -117,9 +173,10 @@ async def flush(engine: AsyncEngine, outbound: Outbound, batch: int = 20) -> int
     return sent
 
 
-def template_warning(has_template: bool) -> Optional[str]:
-    """Said at start when notices outside the 24-hour window cannot go out."""
-    return None if has_template else NO_TEMPLATE_WARNING % TEMPLATE_KIND
+def template_warning(has_template: Callable[[str], bool]) -> Optional[str]:
+    """Said at start when some messages outside the 24-hour window cannot go out."""
+    missing = [repr(kind) for kind in TEMPLATES.values() if not has_template(kind)]
+    return NO_TEMPLATE_WARNING % ", ".join(missing) if missing else None
 
 
 async def undelivered(engine: AsyncEngine) -> List[Any]:
@@ -144,7 +201,8 @@ async def _attempt(engine: AsyncEngine, outbound: Outbound, row: Any) -> Dict[st
     ticket = await _ticket_number(engine, row.ticket_id)
     try:
         delivery = await outbound.send(
-            parse_recipient(row.recipient), message(ticket, row.workflow_status, row.note)
+            parse_recipient(row.recipient),
+            message(ticket, row.workflow_status, row.note, row.purpose, row.media_url),
         )
     except Undeliverable as exc:
         logger.warning("status notice for %s undeliverable: %s", ticket, exc)

@@ -31,7 +31,7 @@ def build(settings: BackendSettings, cipher: ContactCipher) -> Outbound:
         whatsapp = WhatsAppChannel(
             TwilioClient(config), ChannelState(store_from_settings(settings)), cipher
         )
-        warning = notify.template_warning(whatsapp.has_template(notify.TEMPLATE_KIND))
+        warning = notify.template_warning(whatsapp.has_template)
         if warning:
             logger.warning(warning)
         by_channel[channels.WHATSAPP] = whatsapp

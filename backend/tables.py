@@ -74,6 +74,12 @@ tickets = Table(
     # A duplicate merged into another ticket (backend/merging.py): its reporter
     # hears of that ticket's progress.
     Column("merged_into_id", Integer, ForeignKey("tickets.id", ondelete="SET NULL"), index=True),
+    # The citizen's word on the fix (backend/closure.py): waiting, confirmed,
+    # reopened or expired (no answer in time); and their 1-5 rating.
+    Column("closure_state", String(16), index=True),
+    Column("closure_asked_at", DateTime(timezone=True)),
+    Column("citizen_rating", Integer),
+    Column("rated_at", DateTime(timezone=True)),
 )
 
 ticket_events = Table(
@@ -85,8 +91,13 @@ ticket_events = Table(
     Column("note", Text),
     Column("actor", String(128), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    # status (a workflow move), transfer (to another department), escalation (late).
+    # status (a workflow move), transfer (to another department), escalation
+    # (late), merge, question/answer (with the citizen), closure (their word on the fix).
     Column("kind", String(16), nullable=False, server_default="status"),
+    # A photo or pin that came with the entry: the citizen's answer, the finished work.
+    Column("media_url", Text),
+    Column("lat", Float),
+    Column("long", Float),
     Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
 )
 
@@ -132,6 +143,9 @@ notifications = Table(
     # 24-hour window) / failed (the retry cap): kept and listed until the
     # retention period (backend/retention.py).
     Column("state", String(16), nullable=False, server_default="pending"),
+    # status (a workflow notice), question (from staff), closure_check (is it fixed?).
+    Column("purpose", String(16), nullable=False, server_default="status"),
+    Column("media_url", Text),  # a photo sent with it (the finished work)
     Index("ix_notifications_due", "state", "next_attempt_at"),
 )
 

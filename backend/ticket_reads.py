@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from backend import duplicates, workflow
 from backend.tables import tickets
+from lapor import channels
 from lapor.mediaurls import MEDIA_PATH
 from lapor.timeutil import aware, to_utc, utcnow
 
@@ -61,6 +62,14 @@ _SHOWN = (
     _t.requested_at,
     _t.updated_at,
     _t.expected_at,
+    _t.closure_state,
+    _t.citizen_rating,
+    # Whether the reporter can be asked on their chat (notify.recipient_of),
+    # without reading their contact into the page.
+    or_(
+        and_(_t.channel == channels.WHATSAPP, _t.phone.is_not(None)),
+        and_(_t.channel == channels.WEB, _t.account_id.is_not(None)),
+    ).label("reachable"),
 )
 
 
@@ -102,6 +111,10 @@ class Item:
     requested_at: datetime
     updated_at: datetime
     expected_at: datetime
+    # Whether the reporter can be asked on a chat channel (not their number).
+    reachable: bool = False
+    closure_state: Optional[str] = None
+    citizen_rating: Optional[int] = None
 
     @property
     def is_open(self) -> bool:
@@ -288,7 +301,16 @@ def _item(row: Any) -> Item:
         requested_at=aware(row.requested_at),
         updated_at=aware(row.updated_at),
         expected_at=aware(row.expected_at),
+        reachable=bool(row.reachable),
+        closure_state=row.closure_state,
+        citizen_rating=row.citizen_rating,
     )
+
+
+def local_media(url: Optional[str]) -> Optional[str]:
+    """A stored photo's path on this site (the CSP allows only 'self'); None for anything else."""
+    found = _photos([url]) if url else []
+    return found[0] if found else None
 
 
 def _photos(urls: Sequence[Any]) -> List[str]:
@@ -315,22 +337,34 @@ async def possible_duplicates(
     problem ("kemungkinan duplikat"), best first; only tickets the person may see."""
     if not found.has_pin:
         return []
-    assert found.lat is not None and found.long is not None
+    return await similar_open(engine, _candidate(found), rules, scope, exclude=found.id)
+
+
+async def similar_open(
+    engine: AsyncEngine,
+    new: duplicates.Candidate,
+    rules: duplicates.Rules,
+    scope: Optional[str] = None,
+    exclude: Optional[int] = None,
+) -> List[duplicates.Match]:
+    """Open tickets that may report the same problem as `new` (a ticket, or a report
+    the bot is about to file), best first; of `scope`'s department when given."""
     conditions = [
-        _t.id != found.id,
-        _t.service_code == found.service_code,
+        _t.service_code == new.service_code,
         _t.status == "open",
-        _t.lat.between(found.lat - NEARBY_DEGREES, found.lat + NEARBY_DEGREES),
-        _t.long.between(found.long - NEARBY_DEGREES, found.long + NEARBY_DEGREES),
-        _t.requested_at >= found.requested_at - timedelta(days=NEARBY_DAYS),
-        _t.requested_at <= found.requested_at + timedelta(days=NEARBY_DAYS),
+        _t.lat.between(new.lat - NEARBY_DEGREES, new.lat + NEARBY_DEGREES),
+        _t.long.between(new.long - NEARBY_DEGREES, new.long + NEARBY_DEGREES),
+        _t.requested_at >= new.requested_at - timedelta(days=NEARBY_DAYS),
+        _t.requested_at <= new.requested_at + timedelta(days=NEARBY_DAYS),
     ]
+    if exclude is not None:
+        conditions.append(_t.id != exclude)
     if scope is not None:
         conditions.append(_t.agency_responsible == scope)
     async with engine.connect() as conn:
         rows = (await conn.execute(select(*_SHOWN).where(*conditions).limit(50))).all()
     others = [_candidate(_item(row)) for row in rows]
-    return duplicates.candidates(_candidate(found), others, rules)
+    return duplicates.candidates(new, others, rules)
 
 
 def _candidate(item: Item) -> duplicates.Candidate:

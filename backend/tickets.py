@@ -25,6 +25,8 @@ HOUR = timedelta(hours=1)
 # staff and staff_head only of the ticket's department (backend/live.py).
 LIVE_TOPIC = "ticket"
 LIVE_ROLES = frozenset({"staff", "staff_head", "triage", "admin"})
+# tickets.closure_state while the reporter has not said whether it is fixed.
+CLOSURE_WAITING = "waiting"
 
 
 class IdempotencyConflict(Exception):
@@ -96,6 +98,9 @@ class Ticket:
     verified_at: datetime | None = None
     verified_by: str | None = None
     place_public: bool = False
+    # The reporter's word on the fix (backend/closure.py).
+    closure_state: str | None = None
+    citizen_rating: int | None = None
 
     @classmethod
     def from_row(cls, row: Row) -> Ticket:
@@ -120,6 +125,10 @@ class Event:
     note: str | None
     actor: str
     created_at: datetime
+    kind: str = "status"  # see ticket_events.kind
+    media_url: str | None = None
+    lat: float | None = None
+    long: float | None = None
 
 
 @dataclass(frozen=True)
@@ -283,12 +292,16 @@ async def change_status(
     actor: str,
     department: str | None,
     now: datetime | None = None,
+    photo_url: str | None = None,
 ) -> Ticket:
-    """Move a ticket; `department` None means an administrator (any ticket)."""
+    """Move a ticket; `department` None means an administrator (any ticket).
+    `photo_url`: a stored photo that comes with the move (the finished work)."""
     when = now or utcnow()
     async with engine.begin() as conn:
-        current = await _locked(conn, service_request_id, department)
+        current = await locked(conn, service_request_id, department)
         workflow.check_transition(current.workflow_status, new_status, note)
+        # Marked done, the reporter is asked whether it is fixed (backend/closure.py).
+        asks = new_status == workflow.DONE and notify.recipient_of(current) is not None
         await conn.execute(
             update(tickets)
             .where(tickets.c.id == current.id)
@@ -297,10 +310,13 @@ async def change_status(
                 status=workflow.OPEN311_STATUS[new_status],
                 status_notes=(note or "").strip() or current.status_notes,
                 updated_at=when,
+                closure_state=CLOSURE_WAITING if asks else None,
+                closure_asked_at=when if asks else None,
             )
         )
-        await record_event(conn, current.id, new_status, note, actor, when)
-        await notify.enqueue(conn, current, new_status, note, when)
+        await record_event(conn, current.id, new_status, note, actor, when, media_url=photo_url)
+        purpose = notify.CLOSURE_CHECK if asks else notify.STATUS
+        await notify.enqueue(conn, current, new_status, note, when, purpose, photo_url)
         # Reporters of duplicates merged into this ticket follow it (backend/merging.py).
         for follower in await _followers(conn, current.id):
             merged = f"(laporan Bapak/Ibu digabung ke {current.service_request_id})"
@@ -344,7 +360,7 @@ async def set_publication(
     """
     when = now or utcnow()
     async with engine.begin() as conn:
-        current = await _locked(conn, service_request_id, department)
+        current = await locked(conn, service_request_id, department)
         await conn.execute(
             update(tickets)
             .where(tickets.c.id == current.id)
@@ -369,7 +385,7 @@ def _publication_note(verified: bool, place_public: bool) -> str:
     return "Diverifikasi untuk publikasi; lokasi dibulatkan (sekitar 100 m)"
 
 
-async def _locked(conn: AsyncConnection, service_request_id: str, department: str | None) -> Ticket:
+async def locked(conn: AsyncConnection, service_request_id: str, department: str | None) -> Ticket:
     """The ticket, locked for this transaction, if `department` (None: any) may change it."""
     # FOR UPDATE serialises concurrent changes on PostgreSQL (SQLite has a
     # single writer anyway and ignores it).
@@ -402,6 +418,10 @@ async def history(engine: AsyncEngine, ticket_id: int) -> List[Event]:
             note=r.note,
             actor=r.actor,
             created_at=aware(r.created_at),
+            kind=r.kind,
+            media_url=r.media_url,
+            lat=r.lat,
+            long=r.long,
         )
         for r in rows
     ]
@@ -415,9 +435,12 @@ async def record_event(
     actor: str,
     when: datetime,
     kind: str = "status",
+    media_url: str | None = None,
+    pin: Tuple[float, float] | None = None,
 ) -> None:
     """One history entry, in the caller's transaction: a status move, or a
-    transfer, merge or escalation (backend/routing.py, merging.py, deadlines.py)."""
+    transfer, merge or escalation (backend/routing.py, merging.py, deadlines.py),
+    or words with the citizen (backend/asking.py, closure.py)."""
     await conn.execute(
         insert(ticket_events).values(
             ticket_id=ticket_id,
@@ -426,6 +449,9 @@ async def record_event(
             actor=actor,
             created_at=when,
             kind=kind,
+            media_url=media_url,
+            lat=pin[0] if pin else None,
+            long=pin[1] if pin else None,
         )
     )
 

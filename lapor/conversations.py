@@ -9,6 +9,7 @@ Rasa here (execute_side_effects stays off), so a message is never sent twice.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, Dict, List, Optional
 from urllib.parse import quote
@@ -16,10 +17,33 @@ from urllib.parse import quote
 import aiohttp
 
 from lapor import http
-from lapor.outbound import Message
+from lapor.outbound import Expectation, Message
+
+logger = logging.getLogger(__name__)
 
 ORIGIN = "city"  # metadata.origin of events the city sent, as opposed to the bot
 OPERATOR_ORIGIN = "operator"  # ... and of a person's words (a 112 operator)
+# A form the city opens must not take over while these run: an emergency first.
+KEEPS_ITS_FORM = frozenset({"emergency_form"})
+
+
+def expectation_events(expects: Expectation, now: float) -> List[Dict[str, Any]]:
+    """Open the form that takes the citizen's answer: its slots, then the loop
+    with the slot it is asking for (the message just sent asked it)."""
+    slots = [
+        {"event": "slot", "name": name, "value": value, "timestamp": now}
+        for name, value in expects.slots.items()
+    ]
+    return [
+        *slots,
+        {"event": "active_loop", "name": expects.form, "timestamp": now},
+        {
+            "event": "slot",
+            "name": "requested_slot",
+            "value": expects.requested_slot,
+            "timestamp": now,
+        },
+    ]
 
 
 def bot_event(message: Message) -> Dict[str, Any]:
@@ -46,7 +70,26 @@ class RasaConversations:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
     async def record(self, conversation_id: str, message: Message) -> None:
-        await self._append(conversation_id, [bot_event(message)])
+        events = [bot_event(message)]
+        if message.expects and await self._may_open_form(conversation_id):
+            events += expectation_events(message.expects, time.time())
+        await self._append(conversation_id, events)
+
+    async def _may_open_form(self, conversation_id: str) -> bool:
+        """Not while a 112 operator has the conversation or an emergency form asks:
+        the question is still delivered and recorded, and the citizen's answer
+        is read as ordinary words."""
+        url = f"{self._url}/conversations/{quote(conversation_id, safe='')}/tracker"
+        params = {"include_events": "NONE", **({"token": self._token} if self._token else {})}
+        async with http.session().get(url, params=params, timeout=self._timeout) as response:
+            if response.status >= 400:
+                raise RuntimeError(f"Rasa answered {response.status}: {await response.text()}")
+            tracker = await response.json(content_type=None)
+        loop = (tracker.get("active_loop") or {}).get("name")
+        if tracker.get("paused") or loop in KEEPS_ITS_FORM:
+            logger.info("a question was delivered while the conversation was busy: no form opened")
+            return False
+        return True
 
     async def pause(self, conversation_id: str) -> None:
         """The bot stops answering this conversation (a person has taken it over).

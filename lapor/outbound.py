@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Dict, Mapping, Optional, Protocol, Tuple
+from typing import Any, Dict, Mapping, Optional, Protocol, Tuple
 
 from lapor import channels
 
@@ -40,6 +40,17 @@ class Template:
 
 
 @dataclass(frozen=True)
+class Expectation:
+    """The citizen's next message answers this one: the bot form that takes
+    it (e.g. a staff member's question about a ticket), opened in the
+    conversation when the message is delivered."""
+
+    form: str
+    requested_slot: str
+    slots: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Message:
     text: str = ""
     buttons: Tuple[Button, ...] = ()
@@ -51,6 +62,7 @@ class Message:
     template: Optional[Template] = None
     # Who wrote it, when a person did ("Petugas 112"): the chat shows it with the text.
     author: Optional[str] = None
+    expects: Optional[Expectation] = None
 
     @property
     def signed_text(self) -> str:

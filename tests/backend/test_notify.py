@@ -29,12 +29,14 @@ from tests.fake_twilio import FakeTwilio
 from tests.servers import free_port, run_module
 
 PHONE = "+6281299990000"
+# Every template the backend sends, approved (content SIDs are made up).
+ALL_TEMPLATES = {kind: f"HX{1234 + n}" for n, kind in enumerate(notify.TEMPLATES.values())}
 CIPHER = ContactCipher(DEVELOPMENT_CONTACT_KEY.encode())
 
 
 def whatsapp_for(fake: FakeTwilio, templates: Optional[Dict[str, str]] = None) -> WhatsAppChannel:
     config = fake.config(
-        retries=0, templates={"ticket_status": "HX1234"} if templates is None else templates
+        retries=0, templates=dict(ALL_TEMPLATES) if templates is None else templates
     )
     return WhatsAppChannel(TwilioClient(config), ChannelState(MemoryStore()), CIPHER)
 
@@ -142,23 +144,28 @@ async def test_a_notice_with_no_configured_channel_is_kept_undeliverable(app: Sa
 async def rasa_api() -> Any:
     """Rasa's tracker-events endpoint, recording what is appended."""
     recorded: List[tuple[str, Any, Dict[str, str]]] = []
+    state: Dict[str, Any] = {"paused": False, "active_loop": {}}  # what the tracker says
 
     async def append(request: web.Request) -> web.Response:
         recorded.append((request.match_info["id"], await request.json(), dict(request.query)))
         return web.json_response({})
 
+    async def tracker(request: web.Request) -> web.Response:
+        return web.json_response(state)
+
     app = web.Application()
     app.router.add_post("/conversations/{id}/tracker/events", append)
+    app.router.add_get("/conversations/{id}/tracker", tracker)
     server = TestServer(app, host="127.0.0.1", port=free_port())
     await server.start_server()
-    yield server, recorded
+    yield server, recorded, state
     await server.close()
 
 
 async def test_a_delivered_notice_is_recorded_in_the_rasa_conversation(
     app: Sanic, fake: FakeTwilio, rasa_api: Any
 ) -> None:
-    server, recorded = rasa_api
+    server, recorded, _ = rasa_api
     ticket = await _ticket_moved(app)
     log = RasaConversations(str(server.make_url("")), "secret-token")
     sender = Outbound({channels.WHATSAPP: whatsapp_for(fake)}, log)
@@ -173,6 +180,63 @@ async def test_a_delivered_notice_is_recorded_in_the_rasa_conversation(
     assert event["metadata"] == {"origin": "city"}
 
 
+async def _ask(app: Sanic, question: str) -> str:
+    from backend import asking
+
+    _, body = await post_request(app, valid_form(channel="whatsapp", phone=PHONE))
+    ticket = str(body[0]["service_request_id"])
+    await asking.ask(app.ctx.backend.engine, ticket, question, actor="Sari", department=None)
+    return ticket
+
+
+async def test_a_delivered_question_opens_the_answer_form_in_the_conversation(
+    app: Sanic, fake: FakeTwilio, rasa_api: Any
+) -> None:
+    server, recorded, _ = rasa_api
+    ticket = await _ask(app, "Di sebelah mana persisnya?")
+    log = RasaConversations(str(server.make_url("")), "secret-token")
+    sender = Outbound({channels.WHATSAPP: whatsapp_for(fake)}, log)
+    assert await notify.flush(app.ctx.backend.engine, sender) == 1
+    ((_, events, _),) = recorded
+    assert events[0]["event"] == "bot" and "Di sebelah mana persisnya?" in events[0]["text"]
+    opened = [(e["event"], e.get("name"), e.get("value")) for e in events[1:]]
+    assert opened == [
+        ("slot", "answering_ticket", ticket),
+        ("active_loop", "staff_answer_form", None),
+        ("slot", "requested_slot", "staff_answer"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "busy", [{"paused": True, "active_loop": {}}, {"active_loop": {"name": "emergency_form"}}]
+)
+async def test_a_question_never_takes_over_an_emergency(
+    app: Sanic, fake: FakeTwilio, rasa_api: Any, busy: Dict[str, Any]
+) -> None:
+    server, recorded, state = rasa_api
+    state.update(busy)
+    await _ask(app, "Di sebelah mana persisnya?")
+    log = RasaConversations(str(server.make_url("")), "secret-token")
+    sender = Outbound({channels.WHATSAPP: whatsapp_for(fake)}, log)
+    assert await notify.flush(app.ctx.backend.engine, sender) == 1
+    ((_, events, _),) = recorded
+    assert [e["event"] for e in events] == ["bot"]  # delivered and recorded, no form opened
+
+
+def test_each_purpose_has_its_words_template_and_expected_answer() -> None:
+    question = notify.message("KDR-1", "diproses", "Fotonya kurang jelas", notify.QUESTION)
+    assert "Fotonya kurang jelas" in question.text and question.template is not None
+    assert question.template.kind == "staff_question"
+    assert question.expects and question.expects.form == "staff_answer_form"
+    check = notify.message("KDR-1", "selesai", "Sudah diganti", notify.CLOSURE_CHECK, "/media/x")
+    assert "Apakah masalahnya sudah beres?" in check.text and check.image_url == "/media/x"
+    assert [b.payload for b in check.buttons] == ["/affirm", "/deny"]
+    assert check.template is not None and check.template.kind == "closure_check"
+    assert check.expects and check.expects.slots == {"closing_ticket": "KDR-1"}
+    status = notify.message("KDR-1", "diproses", None)
+    assert status.expects is None and status.template and status.template.kind == "ticket_status"
+
+
 async def _make_due(app: Sanic) -> None:
     async with app.ctx.backend.engine.begin() as conn:
         await conn.execute(update(notifications).values(next_attempt_at=utcnow()))
@@ -184,7 +248,7 @@ async def test_without_a_template_a_notice_outside_the_window_is_kept_undelivera
     ticket = await _ticket_moved(app)
     whatsapp = whatsapp_for(fake, templates={})
     sender = Outbound({channels.WHATSAPP: whatsapp})
-    assert notify.template_warning(whatsapp.has_template(notify.TEMPLATE_KIND)) is not None
+    assert notify.template_warning(whatsapp.has_template) is not None
     assert await notify.flush(app.ctx.backend.engine, sender) == 0
     assert fake.messages() == []  # no doomed sends to Twilio
     (row,) = await _rows(app)
@@ -202,7 +266,7 @@ async def test_a_notice_failing_past_the_cap_is_kept_as_failed(
 ) -> None:
     await _ticket_moved(app)
     sender = outbound_for(fake)
-    assert notify.template_warning(whatsapp_for(fake).has_template("ticket_status")) is None
+    assert notify.template_warning(whatsapp_for(fake).has_template) is None
     fake.failures.extend([(500, 20500)] * (notify.MAX_ATTEMPTS + 2))
     for _ in range(notify.MAX_ATTEMPTS + 2):
         await notify.flush(app.ctx.backend.engine, sender)
