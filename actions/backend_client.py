@@ -85,6 +85,52 @@ class Open311Client:
         return await call(method, self._base + path, self._settings.backend_timeout, **kwargs)
 
 
+@dataclass(frozen=True)
+class Similar:
+    service_request_id: str
+    status_label: str
+
+
+class TicketDialogueClient:
+    """The backend's /bot/v1: the citizen's answer to a staff question, their
+    verdict on the closure check, and a similar report to follow (backend/bot_api.py)."""
+
+    def __init__(self, settings: ActionSettings) -> None:
+        self._root = f"{settings.backend_url}/bot/v1"
+        self._base = f"{self._root}/tickets"
+        self._timeout = settings.backend_timeout
+        self._headers = {"Authorization": f"Bearer {settings.open311_api_key}"}
+
+    async def answer(self, ticket: str, body: Dict[str, Any]) -> None:
+        await self._post(f"{ticket}/answers", body)
+
+    async def verdict(self, ticket: str, body: Dict[str, Any]) -> str:
+        """The closure state the verdict led to (confirmed, reopened)."""
+        answer = await self._post(f"{ticket}/closure", body)
+        return str(answer.get("closure_state") or "")
+
+    async def similar(self, prospect: Dict[str, Any]) -> Optional[Similar]:
+        """The open ticket most like a report about to be filed, if any."""
+        answer = await self._post("", prospect, url=f"{self._root}/similar")
+        found = [t for t in answer.get("tickets") or [] if isinstance(t, dict)]
+        if not found:
+            return None
+        return Similar(
+            str(found[0]["service_request_id"]), str(found[0].get("workflow_status_label") or "")
+        )
+
+    async def follow(self, ticket: str, into: str) -> None:
+        """Merges the citizen's just-filed `ticket` into the similar one they chose to follow."""
+        await self._post(f"{ticket}/merge", {"into": into})
+
+    async def _post(
+        self, path: str, body: Dict[str, Any], url: Optional[str] = None
+    ) -> Dict[str, Any]:
+        url = url or f"{self._base}/{path}"
+        answer = await call("POST", url, self._timeout, json=body, headers=self._headers)
+        return answer if isinstance(answer, dict) else {}
+
+
 async def call(method: str, url: str, timeout: float, **kwargs: Any) -> Any:
     """One request to the backend: its JSON body, or the error classified.
 

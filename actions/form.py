@@ -13,7 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import latest, places, texts
 from actions.catalogue import catalogue, category_of_intent, numbered_categories
-from actions.report import PLACE_SLOTS, SKIPPED
+from actions.report import FOLLOW, PLACE_SLOTS, SKIPPED
 from actions.settings import get_settings
 from lapor import mediaurls
 from lapor.normalize import load_lexicon, normalize_word
@@ -49,7 +49,7 @@ FIELDS = {
     "keterangan": "description",
     "foto": "photo",
 }
-COMPANION_SLOTS = (*PLACE_SLOTS, "correcting")
+COMPANION_SLOTS = (*PLACE_SLOTS, "correcting", "follow_similar")
 
 
 class ValidateReportForm(FormValidationAction):
@@ -143,11 +143,22 @@ class ValidateReportForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "confirmed":
             return {}
         intent = latest.intent(tracker)
+        if tracker.get_slot("similar_ticket") and self._follows(tracker):
+            return {"confirmed": True, "follow_similar": True}
         if intent == "affirm":
-            return {"confirmed": True}
+            return {"confirmed": True, "follow_similar": None}
         if intent == "deny":
             return {"confirmed": False}
         return {}
+
+    @staticmethod
+    def _follows(tracker: Tracker) -> bool:
+        """The "Ikuti KDR-…" button, or the word typed ("ikuti saja")."""
+        if next(tracker.get_latest_entity_values(FOLLOW), None) is not None:
+            return True
+        lexicon = load_lexicon()
+        typed = {normalize_word(w, lexicon) for w in re.findall(r"[^\W_]+", latest.text(tracker))}
+        return bool(typed & {"ikuti", "ikut", "melu", "follow"})
 
     async def extract_fix_field(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

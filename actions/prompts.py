@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import List, Text
+import logging
+from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -10,12 +11,25 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import latest, places, texts
+from actions.backend_client import (
+    BackendRejected,
+    BackendUnavailable,
+    Similar,
+    TicketDialogueClient,
+)
 from actions.catalogue import catalogue, category_name
-from actions.report import REPORT_SLOTS, SKIPPED, Report
+from actions.report import FOLLOW, REPORT_SLOTS, SKIPPED, Report
+from actions.settings import ActionSettings, get_settings
+
+logger = logging.getLogger(__name__)
 
 
 class AskConfirmed(Action):
-    """Shows the summary of the report before it is sent."""
+    """Shows the summary of the report before it is sent, and a similar open
+    report the citizen may follow instead ("laporan serupa")."""
+
+    def __init__(self, settings: Optional[ActionSettings] = None) -> None:
+        self.settings = settings or get_settings()
 
     def name(self) -> Text:
         return "action_ask_confirmed"
@@ -25,19 +39,42 @@ class AskConfirmed(Action):
     ) -> List[EventType]:
         report = Report.from_tracker(tracker)
         photo = tracker.get_slot("photo")
-        dispatcher.utter_message(
-            text=texts.SUMMARY.format(
-                category=category_name(tracker.get_slot("category")),
-                address=report.address if report else "-",
-                description=tracker.get_slot("description") or "-",
-                photo="terlampir" if photo and photo != SKIPPED else "tidak ada",
-            ),
-            buttons=[
-                {"title": "Ya, kirim", "payload": "/affirm"},
-                {"title": "Ada yang salah", "payload": "/deny"},
-            ],
+        text = texts.SUMMARY.format(
+            category=category_name(tracker.get_slot("category")),
+            address=report.address if report else "-",
+            description=tracker.get_slot("description") or "-",
+            photo="terlampir" if photo and photo != SKIPPED else "tidak ada",
         )
-        return []
+        buttons = [{"title": "Ya, kirim", "payload": "/affirm"}]
+        similar = await similar_report(self.settings, report) if report else None
+        if similar:
+            # Offered, never forced: the citizen may still file their own.
+            text += texts.SIMILAR.format(
+                ticket=similar.service_request_id, status=similar.status_label
+            )
+            title = f"Ikuti {similar.service_request_id}"
+            buttons.append({"title": title, "payload": f'/affirm{{"{FOLLOW}": "1"}}'})
+        buttons.append({"title": "Ada yang salah", "payload": "/deny"})
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return [SlotSet("similar_ticket", similar.service_request_id if similar else None)]
+
+
+async def similar_report(settings: ActionSettings, report: Report) -> Optional[Similar]:
+    """An open ticket like this report (only with a pin: "near" needs a point).
+    The offer is a help: without an answer from the backend there is none."""
+    if report.latitude is None or report.longitude is None:
+        return None
+    prospect = {
+        "service_code": report.category,
+        "description": report.description,
+        "latitude": report.latitude,
+        "longitude": report.longitude,
+    }
+    try:
+        return await TicketDialogueClient(settings).similar(prospect)
+    except (BackendUnavailable, BackendRejected) as exc:
+        logger.info("no similar-report lookup: %s", exc)
+        return None
 
 
 class AskCategory(Action):

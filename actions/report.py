@@ -13,6 +13,8 @@ from lapor import channels
 
 SKIPPED = "-"  # the photo slot's value when the citizen chose not to send one
 PLACE_SLOTS = ("kelurahan", "kelurahan_code", "latitude", "longitude")
+# The entity of the "follow the similar report" button (actions/prompts.py).
+FOLLOW = "follow"
 # Everything a report in progress keeps; cleared when it is filed or cancelled.
 REPORT_SLOTS = (
     "category",
@@ -23,6 +25,8 @@ REPORT_SLOTS = (
     "correcting",
     "fix_field",
     *PLACE_SLOTS,
+    "similar_ticket",
+    "follow_similar",
     "requested_slot",
 )
 

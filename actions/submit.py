@@ -11,7 +11,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import texts
-from actions.backend_client import BackendRejected, BackendUnavailable, CreatedTicket, Open311Client
+from actions.backend_client import (
+    BackendRejected,
+    BackendUnavailable,
+    CreatedTicket,
+    Open311Client,
+    TicketDialogueClient,
+)
 from actions.outbox import Outbox
 from actions.report import REPORT_SLOTS, Report, idempotency_key
 from actions.settings import ActionSettings, get_settings
@@ -76,8 +82,28 @@ class SubmitReport(Action):
             )
             dispatcher.utter_message(text=message)
             return reset
+        similar = tracker.get_slot("similar_ticket")
+        if tracker.get_slot("follow_similar") and similar:
+            followed = await self._follow(ticket, similar)
+            if followed:
+                dispatcher.utter_message(text=followed)
+                return [*reset, SlotSet("last_ticket", similar)]
         dispatcher.utter_message(text=created_text(ticket))
         return [*reset, SlotSet("last_ticket", ticket.service_request_id)]
+
+    async def _follow(self, ticket: CreatedTicket, similar: str) -> Optional[str]:
+        """Merges the new ticket into the similar one; the citizen's words, or None
+        when that cannot be (closed meanwhile): then it stays a ticket of its own."""
+        try:
+            await TicketDialogueClient(self.settings).follow(ticket.service_request_id, similar)
+        except (BackendUnavailable, BackendRejected) as exc:
+            logger.info("the report stays on its own: %s", exc)
+            return None
+        return texts.FOLLOWING.format(
+            ticket=ticket.service_request_id,
+            similar=similar,
+            department=ticket.agency_responsible,
+        )
 
 
 class NotifyQueuedReportFiled(Action):

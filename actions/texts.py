@@ -24,6 +24,19 @@ CREATED = (
     "Simpan nomor tiket ini untuk mengecek status (ketik: cek {ticket})."
 )
 
+SIMILAR = (
+    "\n\nℹ️ Laporan serupa di dekat lokasi ini sudah kami terima: *{ticket}* "
+    "(status: {status}). Bapak/Ibu dapat mengikuti laporan itu (kabar perkembangannya "
+    "akan kami kirim ke Bapak/Ibu juga), atau tetap mengirim laporan sendiri."
+)
+
+FOLLOWING = (
+    "✅ Laporan Bapak/Ibu sudah kami terima (*{ticket}*) dan kami gabungkan dengan "
+    "laporan serupa *{similar}* yang sedang ditangani {department}.\n"
+    "Kabar perkembangan laporan {similar} akan kami kirim ke Bapak/Ibu juga "
+    "(ketik: cek {similar})."
+)
+
 QUEUED = (
     "Mohon maaf, sistem tiket kota sedang tidak dapat dihubungi. "
     "Laporan Bapak/Ibu sudah kami simpan dan akan dikirim otomatis begitu sistem pulih. "
@@ -151,4 +164,39 @@ OVER_NOT_SENT = (
 OVER_NO_INCIDENT = (
     "Baik, Bapak/Ibu, terima kasih kabarnya. "
     "Bila ada keadaan darurat, segera telepon 112 (gratis, 24 jam)."
+)
+
+# -- the citizen answers the city about their ticket (actions/ticket_dialogue.py) --
+
+ANSWER_SENT = (
+    "Terima kasih, jawaban Bapak/Ibu sudah kami teruskan ke petugas "
+    "yang menangani laporan {ticket}."
+)
+ANSWER_NOT_SENT = (
+    "Mohon maaf, sistem tiket kota sedang tidak dapat dihubungi sehingga jawaban "
+    "Bapak/Ibu untuk laporan {ticket} belum tersampaikan. Mohon kirim ulang jawabannya "
+    "beberapa menit lagi."
+)
+ANSWER_REFUSED = (
+    "Mohon maaf, jawaban untuk laporan {ticket} tidak dapat kami terima. "
+    "Bila perlu, silakan buat laporan baru."
+)
+CLOSURE_UNCLEAR = "Mohon balas *sudah* bila masalahnya sudah beres, atau *belum* bila belum."
+CLOSURE_THANKS = (
+    "Terima kasih atas konfirmasi Bapak/Ibu. Laporan {ticket} kami nyatakan selesai. "
+    "Bila masalah muncul lagi, silakan laporkan kembali."
+)
+CLOSURE_REOPENED = (
+    "Mohon maaf masalahnya belum beres. Laporan {ticket} kami buka kembali dan "
+    "keterangan Bapak/Ibu sudah kami teruskan ke petugas. Kami akan mengabari "
+    "perkembangannya di percakapan ini."
+)
+CLOSURE_NOT_SENT = (
+    "Mohon maaf, sistem tiket kota sedang tidak dapat dihubungi sehingga jawaban "
+    "Bapak/Ibu untuk laporan {ticket} belum tersampaikan. Mohon balas *sudah* atau "
+    "*belum* lagi beberapa menit lagi."
+)
+CLOSURE_CLOSED = (
+    "Konfirmasi untuk laporan {ticket} sudah ditutup. Bila masalahnya muncul lagi, "
+    "silakan buat laporan baru dan sebutkan nomor {ticket}."
 )

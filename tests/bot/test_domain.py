@@ -58,8 +58,18 @@ UNBACKED_CLAIM = re.compile(
 )
 
 
+# Said only once the backend answered that it stored what they claim (the
+# staff answer and the reopening: actions/ticket_dialogue.py, tested there).
 BACKED = frozenset(
-    {"INCIDENT_NOBODY_ON_DUTY", "INCIDENT_KEPT", "PLACE_FORWARDED", "PLACE_KEPT", "OVER_FORWARDED"}
+    {
+        "INCIDENT_NOBODY_ON_DUTY",
+        "INCIDENT_KEPT",
+        "PLACE_FORWARDED",
+        "PLACE_KEPT",
+        "OVER_FORWARDED",
+        "ANSWER_SENT",
+        "CLOSURE_REOPENED",
+    }
 )
 
 
@@ -82,3 +92,19 @@ def test_no_bot_text_claims_what_the_system_does_not_do(domain: Dict[str, Any]) 
     texts = _bot_texts(domain)
     assert len(texts) > 30
     assert [t for t in texts if UNBACKED_CLAIM.search(t)] == []
+
+
+def test_the_forms_the_backend_opens_exist_in_the_domain(domain: Dict[str, Any]) -> None:
+    """A question or closure check opens a bot form by name (backend/notify.py): the
+    form, the slot it asks and the slots it sets must be the domain's own."""
+    from backend import notify
+
+    opened = [
+        notify.message("KDR-1", "selesai", "catatan", purpose).expects
+        for purpose in (notify.QUESTION, notify.CLOSURE_CHECK)
+    ]
+    for expects in opened:
+        assert expects is not None
+        required = domain["forms"][expects.form]["required_slots"]
+        assert expects.requested_slot == required[0]
+        assert set(expects.slots) <= set(domain["slots"])
