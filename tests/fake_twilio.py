@@ -231,3 +231,42 @@ class FakeTwilio:
             "TWILIO_VOICE_FROM": VOICE_FROM,
             "TWILIO_API_BASE": self.url,
         }
+
+
+class Citizen:
+    """A citizen on WhatsApp: signed webhooks into Rasa's channel, and what the
+    city sent them as the fake Twilio received it."""
+
+    def __init__(self, rasa_url: str, fake: FakeTwilio) -> None:
+        import uuid
+
+        self.rasa_url = rasa_url
+        self.fake = fake
+        self.number = f"+62812{uuid.uuid4().int % 10**8:08d}"
+
+    def send(self, **fields: str) -> None:
+        import uuid
+
+        form = {
+            "MessageSid": f"SM{uuid.uuid4().hex}",
+            "From": f"whatsapp:{self.number}",
+            "To": WHATSAPP_FROM,
+            "NumMedia": "0",
+            "Body": "",
+            **fields,
+        }
+        post_webhook(self.rasa_url, form, timeout=10)
+
+    def received(self) -> List[str]:
+        mine = f"whatsapp:{self.number}"
+        return [m.get("Body", "") for m in self.fake.messages() if m["To"] == mine]
+
+    def wait_for(self, text: str, timeout: float = 30, after: int = 0) -> str:
+        """The latest message holding `text`, among those after the first `after`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [b for b in self.received()[after:] if text in b]
+            if found:
+                return found[-1]
+            time.sleep(0.2)
+        raise AssertionError(f"no message with {text!r}; got {self.received()}")

@@ -243,3 +243,44 @@ def rasa_server(
         yield server
     finally:
         server.stop()
+
+
+@dataclass(frozen=True)
+class ChatStack:
+    backend: Server
+    rasa: Server
+
+
+@contextmanager
+def chat_stack(
+    model: Path,
+    database_url: str,
+    log_dir: Path,
+    twilio_env: Dict[str, str],
+    webhook_base: str,
+    backend_env: Optional[Dict[str, str]] = None,
+    rasa_port: Optional[int] = None,
+    token: str = "test-token",
+    redis_url: str = "redis://127.0.0.1:6379/0",
+) -> Iterator[ChatStack]:
+    """The backend (which reaches citizens through the fake Twilio and records what
+    it sends in their Rasa conversation), the action server, and the Rasa server
+    with the WhatsApp and widget channels: the citizen's side end to end."""
+    rasa_port = rasa_port or free_port()
+    rasa_url = f"http://127.0.0.1:{rasa_port}"
+    wired = {"RASA_URL": rasa_url, "RASA_TOKEN": token, "REDIS_URL": redis_url}
+    backend_env = {**twilio_env, **wired, **(backend_env or {})}
+    with backend(database_url, log_dir, extra_env=backend_env) as api:
+        env = actions_env(api.url, log_dir, **twilio_env)
+        rasa_env = {
+            **env,
+            "REDIS_URL": redis_url,
+            "BACKEND_URL": api.url,
+            "WIDGET_ALLOWED_ORIGINS": api.url,
+            "TWILIO_WEBHOOK_BASE_URL": webhook_base,  # the URL Twilio signs
+        }
+        with (
+            action_server(env, log_dir) as actions,
+            rasa_server(model, actions.url, log_dir, token, rasa_env, rasa_port) as rasa,
+        ):
+            yield ChatStack(api, rasa)

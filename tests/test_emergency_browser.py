@@ -6,9 +6,8 @@ operator's console. Screenshots: reports/emergency-*.png."""
 from __future__ import annotations
 
 import time
-import uuid
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -21,7 +20,7 @@ from tests.backend.console.helpers import make_person
 from tests.backend.test_media import phone_photo
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.console_pages import PHONE, live_now, run, shot, signed_in_page
-from tests.fake_twilio import PUBLIC, WHATSAPP_FROM, FakeTwilio, post_webhook
+from tests.fake_twilio import PUBLIC, Citizen, FakeTwilio
 
 pytestmark = pytest.mark.e2e
 REDIS = "redis://127.0.0.1:6379/0"
@@ -41,33 +40,18 @@ def site(
     # The conversation pipeline: Rasa's sql broker file -> the backend database.
     consumer = servers.rasa_events_consumer(database_url, logs, rasa_port)
     backend_env = {
-        **twilio.env(),
-        "RASA_URL": rasa_url,
         "RASA_PUBLIC_URL": rasa_url,
-        "RASA_TOKEN": RASA_TOKEN,
-        "REDIS_URL": REDIS,
         "EMERGENCY_CHECK_INTERVAL": "0.2",
         # Escalation has tests of its own (tests/test_emergency_replicas.py).
         "EMERGENCY_ACCEPT_SECONDS": "600",
     }
     try:
-        with servers.backend(database_url, logs, extra_env=backend_env) as backend:
+        with servers.chat_stack(
+            model, database_url, logs, twilio.env(), PUBLIC,
+            backend_env=backend_env, rasa_port=rasa_port, token=RASA_TOKEN, redis_url=REDIS,
+        ) as stack:  # fmt: skip
             run(make_person(database_url, "wulan", ["operator"]))
-            env = servers.actions_env(backend.url, logs, **twilio.env())
-            rasa_env = {
-                **env,
-                "REDIS_URL": REDIS,
-                "BACKEND_URL": backend.url,
-                "WIDGET_ALLOWED_ORIGINS": backend.url,
-                "TWILIO_WEBHOOK_BASE_URL": PUBLIC,
-            }
-            with (
-                servers.action_server(env, logs) as actions,
-                servers.rasa_server(
-                    model, actions.url, logs, token=RASA_TOKEN, port=rasa_port, extra_env=rasa_env
-                ) as rasa,
-            ):
-                yield {"url": backend.url, "database_url": database_url, "rasa": rasa}
+            yield {"url": stack.backend.url, "database_url": database_url, "rasa": stack.rasa}
     finally:
         consumer.terminate()
         consumer.wait(30)
@@ -204,42 +188,11 @@ def test_a_widget_emergency_is_taken_by_an_operator_and_handed_back_to_the_bot(
 # -- WhatsApp ---------------------------------------------------------------------
 
 
-class Citizen:
-    def __init__(self, site: Dict[str, Any], fake: FakeTwilio) -> None:
-        self.rasa: servers.Server = site["rasa"]
-        self.fake = fake
-        self.number = f"+62812{uuid.uuid4().int % 10**8:08d}"
-
-    def send(self, **fields: str) -> None:
-        form = {
-            "MessageSid": f"SM{uuid.uuid4().hex}",
-            "From": f"whatsapp:{self.number}",
-            "To": WHATSAPP_FROM,
-            "NumMedia": "0",
-            "Body": "",
-            **fields,
-        }
-        post_webhook(self.rasa.url, form, timeout=10)
-
-    def received(self) -> List[str]:
-        mine = f"whatsapp:{self.number}"
-        return [m.get("Body", "") for m in self.fake.messages() if m["To"] == mine]
-
-    def wait_for(self, text: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [b for b in self.received() if text in b]
-            if found:
-                return found[-1]
-            time.sleep(0.2)
-        raise AssertionError(f"no message with {text!r}; got {self.received()}")
-
-
 def test_a_whatsapp_emergency_with_a_call_back_and_the_bot_paused_meanwhile(
     site: Dict[str, Any], browser: Browser, twilio: FakeTwilio
 ) -> None:
     console = on_shift(browser, site["url"], desk=DESK)
-    citizen = Citizen(site, twilio)
+    citizen = Citizen(site["rasa"].url, twilio)
     citizen.send(Body="tolong ada kecelakaan motor di jalan dhoho, korbannya tidak sadar")
     citizen.wait_for("Petugas 112 sedang dihubungkan")
     open_alert(console, "whatsapp")

@@ -59,18 +59,8 @@ def stack(
     logs = tmp_path_factory.mktemp("wa-logs")
     database_url = _create_postgres_database()
     try:
-        with servers.backend(database_url, logs) as backend:
-            env = servers.actions_env(backend.url, logs, **twilio.env())
-            channel_env = {
-                **env,
-                "TWILIO_WEBHOOK_BASE_URL": PUBLIC,
-                "REDIS_URL": "redis://127.0.0.1:6379/0",
-            }
-            with (
-                servers.action_server(env, logs) as actions,
-                servers.rasa_server(model, actions.url, logs, extra_env=channel_env) as rasa,
-            ):
-                yield {"rasa": rasa, "database_url": database_url}
+        with servers.chat_stack(model, database_url, logs, twilio.env(), PUBLIC) as stack:
+            yield {"rasa": stack.rasa, "database_url": database_url}
     finally:
         _drop_postgres_database(database_url)
 

@@ -48,6 +48,8 @@ ACTIONS: Dict[str, str] = {
     "ticket.status": "Mengubah status laporan",
     "ticket.transfer": "Mengalihkan laporan ke dinas lain",
     "ticket.reveal_phone": "Membuka nomor pelapor",
+    "ticket.merge": "Menggabungkan laporan duplikat",
+    "ticket.ask": "Mengirim pertanyaan ke pelapor",
     "reply.add": "Menambah balasan siap pakai",
     "reply.edit": "Mengubah balasan siap pakai",
     "reply.delete": "Menghapus balasan siap pakai",

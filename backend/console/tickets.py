@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode
 
@@ -27,9 +26,12 @@ from sanic.response import HTTPResponse, redirect
 from sqlalchemy import select
 
 from backend import (
+    asking,
     canned_replies,
+    closure,
     duplicates,
     live,
+    media,
     merging,
     people,
     routing,
@@ -41,8 +43,10 @@ from backend.console import ticket_map, views
 from backend.console.access import page
 from backend.console.posted import Form, form_of, one, osm_link
 from backend.context import context
+from backend.errors import Open311Error
 from backend.tables import tickets as ticket_table
 from backend.ticket_reads import Filters
+from lapor import waits
 from lapor.timeutil import utcnow
 
 bp = Blueprint("console_tickets", url_prefix="/console/tickets")
@@ -53,6 +57,8 @@ ALL_DEPARTMENTS = frozenset({"triage", "admin"})
 MAX_NOTE = 2000
 MAX_SEARCH = 100
 MAX_AGE_DAYS = 3650
+# The queue's line on what reporters said of the fixes: over this period.
+VERDICT_PERIOD = timedelta(days=30)
 TAB_LABELS = {
     ticket_reads.OPEN: "Semua terbuka",
     ticket_reads.NEW: "Baru",
@@ -63,6 +69,17 @@ TAB_LABELS = {
 CHANNEL_LABELS = {"whatsapp": "WhatsApp", "web": "Web chat", "open311": "Aplikasi (Open311)"}
 NOT_FOUND = "Laporan ini tidak ditemukan."
 DONE = "Status laporan sudah diubah. Pelapor diberi tahu."
+ASKED = (
+    "Pertanyaan tersimpan dan sedang dikirim ke pelapor. Jawabannya akan muncul di "
+    "riwayat laporan ini."
+)
+# The reporter's word on the fix (backend/closure.py), as staff read it.
+CLOSURE_LABELS = {
+    closure.WAITING: "Menunggu jawaban pelapor: apakah masalahnya sudah beres?",
+    closure.CONFIRMED: "Pelapor menyatakan masalahnya sudah beres",
+    closure.REOPENED: "Pelapor menyatakan belum beres: laporan dibuka kembali",
+    closure.EXPIRED: "Pelapor tidak menjawab konfirmasi; laporan tetap selesai",
+}
 MERGED = (
     "Laporan ditandai duplikat dan digabung. Pelapornya diberi tahu dan ikut menerima "
     "kabar laporan tujuan."
@@ -114,6 +131,8 @@ async def queue_page(request: Request, person: people.Person) -> HTTPResponse:
         kelurahan=ctx.wilayah.kelurahan,
         statuses=list(workflow.LABELS.items()),
         moved=_moved_notice(request),
+        verdicts=await closure.summary(ctx.engine, scope, now - VERDICT_PERIOD),
+        verdict_days=VERDICT_PERIOD.days,
         **values,
     )
 
@@ -226,6 +245,8 @@ async def ticket_page(
         notice = "Laporan sudah dialihkan. Dinas tujuan sudah diberi tahu."
     if request.args.get("digabung"):
         notice = MERGED
+    if request.args.get("ditanyakan"):
+        notice = ASKED
     return await _ticket(request, person, service_request_id, notice=notice, part=part)
 
 
@@ -243,6 +264,11 @@ async def change_status(
     if problem:
         return await _ticket(request, person, service_request_id, 400, problem=problem, draft=form)
     try:
+        photo_url = await _work_photo(request)
+    except Open311Error:
+        problem = "Foto hasil pekerjaan tidak dapat dibaca: mohon kirim foto JPEG atau PNG."
+        return await _ticket(request, person, service_request_id, 400, problem=problem, draft=form)
+    try:
         await tickets.change_status(
             ctx.engine,
             service_request_id,
@@ -250,6 +276,7 @@ async def change_status(
             note=note or None,
             actor=_actor(person),
             department=scope_of(person),
+            photo_url=photo_url,
         )
     except (tickets.TicketNotFound, tickets.NotYourTicket):
         return views.error(request, 404, NOT_FOUND)
@@ -263,6 +290,18 @@ async def change_status(
             conn, person.username, "ticket.status", "ticket", service_request_id, detail
         )
     return redirect(f"/console/tickets/{service_request_id}?selesai=1", status=303)
+
+
+async def _work_photo(request: Request) -> Optional[str]:
+    """The photo of the finished work the status form may carry, stored; its URL."""
+    upload = request.files.get("photo") if request.files else None
+    if upload is None or not upload.body:
+        return None
+    ctx = context(request)
+    photo = await media.decode_photo(ctx.settings, (upload.type or "").lower(), upload.body)
+    async with ctx.engine.begin() as conn:
+        media_id = await media.insert_photo(conn, photo)
+    return f"{ctx.settings.public_url}/media/{media_id}"
 
 
 def _status_problem(found: ticket_reads.Item, status: str, note: str) -> Optional[str]:
@@ -296,10 +335,12 @@ async def _ticket(
     if found is None:
         return views.error(request, 404, NOT_FOUND)
     now = utcnow()
+    events = await tickets.history(ctx.engine, found.id)
     values: Dict[str, Any] = {
         "title": f"Laporan {found.service_request_id}",
         "ticket": found,
-        "events": await tickets.history(ctx.engine, found.id),
+        "events": events,
+        "waiting": asking.waiting_question(events, now, waits.default().question),
         "live_after": live_after,
         **_labels(request, now),
     }
@@ -313,7 +354,7 @@ async def _ticket(
             )
     area = ctx.wilayah.by_code(found.kelurahan_code) if found.kelurahan_code else None
     similar = await ticket_reads.possible_duplicates(
-        ctx.engine, scope_of(person), found, duplicate_rules()
+        ctx.engine, scope_of(person), found, duplicates.default_rules()
     )
     service = ctx.catalogue.service(found.service_code)
     written = {k: v[0] for k, v in (draft or {}).items() if v}
@@ -390,6 +431,9 @@ def _labels(request: Request, now: datetime) -> Dict[str, Any]:
         "age": lambda since: age(since, now),
         "time_left": lambda item: time_left(item, now),
         "osm": osm_link,
+        "media_path": ticket_reads.local_media,
+        "closure_label": lambda state: CLOSURE_LABELS.get(state or "", ""),
+        "apart": lambda days: apart(timedelta(days=days)),
     }
 
 
@@ -411,6 +455,13 @@ def time_left(item: ticket_reads.Item, now: datetime) -> str:
     if left >= timedelta(0):
         return f"sisa {_span(left)}"
     return f"terlambat {_span(-left)}"
+
+
+def apart(delta: timedelta) -> str:
+    """How far apart two reports came: 'kurang dari 1 jam', '3 jam', '2 hari'."""
+    if delta < timedelta(hours=1):
+        return "kurang dari 1 jam"
+    return _span(delta)
 
 
 def _span(delta: timedelta) -> str:
@@ -455,10 +506,40 @@ async def transfer(
     return redirect(f"/console/tickets?{query}", status=303)
 
 
-@lru_cache(maxsize=1)
-def duplicate_rules() -> duplicates.Rules:
-    """data/duplicates/rules.yml, read once per process."""
-    return duplicates.Rules.load()
+# -- asking the reporter (backend/asking.py) -----------------------------------------------
+
+MIN_QUESTION = 5
+
+
+@page(bp, "/<service_request_id:str>/ask", QUEUE_ROLES, methods=("POST",), name="ticket_ask")
+async def ask(request: Request, person: people.Person, service_request_id: str) -> HTTPResponse:
+    ctx = context(request)
+    if await ticket_reads.ticket(ctx.engine, scope_of(person), service_request_id) is None:
+        return views.error(request, 404, NOT_FOUND)
+    form = form_of(request)
+    question = one(form, "question")
+    if not MIN_QUESTION <= len(question) <= asking.MAX_QUESTION:
+        problem = f"Mohon tulis pertanyaan ({MIN_QUESTION} sampai {asking.MAX_QUESTION} huruf)."
+        return await _ticket(request, person, service_request_id, 400, problem=problem, draft=form)
+    try:
+        await asking.ask(
+            ctx.engine,
+            service_request_id,
+            question,
+            actor=_actor(person),
+            department=scope_of(person),
+        )
+    except (tickets.TicketNotFound, tickets.NotYourTicket):
+        return views.error(request, 404, NOT_FOUND)
+    except asking.CannotReach:
+        problem = (
+            "Pelapor tidak dapat ditanya lewat chat: laporan ini tidak masuk lewat "
+            "WhatsApp atau widget."
+        )
+        return await _ticket(request, person, service_request_id, 400, problem=problem, draft=form)
+    async with ctx.engine.begin() as conn:
+        await people.audit(conn, person.username, "ticket.ask", "ticket", service_request_id, {})
+    return redirect(f"/console/tickets/{service_request_id}?ditanyakan=1", status=303)
 
 
 # -- revealing the reporter's number (issue 13) ------------------------------------------

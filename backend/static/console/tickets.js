@@ -3,7 +3,7 @@
 //
 // console.js turns each SSE event of topic "ticket" into a "konsol:ticket"
 // event on document; its detail is
-// {service_request_id, change: created|status, department}.
+// {service_request_id, change: created|status|question|answer|closure|reopen|..., department}.
 // The pages refetch their live part as HTML rendered by the server
 // (?part=list, ?part=history): escaped there, never built here from what a
 // citizen wrote. The filter form and the note are outside the parts, so
@@ -56,8 +56,10 @@
       window.setTimeout(function () { if (!event.defaultPrevented) leaving = true; }, 0);
     });
     function typing() {
-      var note = document.getElementById("note");
-      return !!(note && note.value);
+      return ["note", "question"].some(function (id) {
+        var field = document.getElementById(id);
+        return !!(field && field.value);
+      });
     }
     document.addEventListener("konsol:ticket", function (event) {
       var detail = event.detail || {};
@@ -67,8 +69,10 @@
         var part = holder.querySelector(".history-part");
         if (!part || leaving) return;
         if (part.getAttribute("data-status") !== status) {
-          // Other statuses apply now: reload, unless that would lose a note being written.
-          if (!typing()) { window.location.reload(); return; }
+          // Other statuses apply now: reload (without this page's own notice, e.g.
+          // "status sudah diubah", which no longer describes it), unless that would
+          // lose a note being written.
+          if (!typing()) { window.location.replace(window.location.pathname); return; }
           var changed = document.getElementById("changed");
           if (changed) changed.hidden = false;
         }

@@ -44,6 +44,7 @@ async def file_ticket(
     kelurahan: Optional[str] = SETONOGEDONG_CODE,
     pin: Optional[tuple[float, float]] = SETONOGEDONG,
     photos: tuple[str, ...] = (),
+    phone: Optional[str] = PHONE,
 ) -> tickets.Ticket:
     found = CATALOGUE.service(service)
     assert found is not None
@@ -54,15 +55,15 @@ async def file_ticket(
             tickets.NewTicket(
                 service=found,
                 description=description,
-                channel="whatsapp",
+                channel="whatsapp" if phone else "open311",
                 address=address,
                 lat=pin[0] if pin else None,
                 long=pin[1] if pin else None,
                 kelurahan_code=kelurahan,
                 media_urls=photos,
                 attributes={"pole_number": "PJU-17"} if service == "street_light" else {},
-                phone=PHONE,
-                account_id="whatsapp:p-abc",
+                phone=phone,
+                account_id="whatsapp:p-abc" if phone else None,
             ),
             now=at,
         )
@@ -526,6 +527,12 @@ async def test_a_staff_head_works_only_her_departments_tickets(
 # -- wording ------------------------------------------------------------------------------------
 
 
+def test_how_far_apart_two_reports_came_reads_as_staff_say_it() -> None:
+    assert console_tickets.apart(timedelta(minutes=20)) == "kurang dari 1 jam"
+    assert console_tickets.apart(timedelta(hours=5, minutes=40)) == "5 jam"
+    assert console_tickets.apart(timedelta(days=2, hours=3)) == "2 hari"
+
+
 def test_time_left_and_age_read_as_staff_say_them() -> None:
     now = utcnow()
 
@@ -638,3 +645,147 @@ async def test_a_merge_into_another_departments_ticket_is_refused(
     theirs = (await file_ticket(database_url, service="road")).service_request_id  # dpupr
     response = await post(app, dishub, f"/console/tickets/{mine}/merge", {"into": theirs})
     assert response.status == 400 and theirs not in response.text
+
+
+# -- asking the reporter, the photo of the finished work, the reporter's verdict -----------
+
+
+async def test_staff_ask_the_reporter_and_the_question_waits_in_the_thread(
+    app: Sanic, database_url: str, dishub: Browser
+) -> None:
+    from backend.tables import notifications
+
+    light = await file_ticket(database_url)
+    number = light.service_request_id
+    question = "Tiang nomor berapa persisnya, Bu?"
+    response = await post(app, dishub, f"/console/tickets/{number}/ask", {"question": question})
+    assert response.status == 303
+    page = await get(app, dishub, response.headers["location"])
+    assert "Pertanyaan tersimpan dan sedang dikirim" in page.text
+    assert "Menunggu jawaban pelapor atas pertanyaan" in page.text and question in page.text
+    queued = await query(database_url, select(notifications.c.purpose, notifications.c.note))
+    assert [(q.purpose, q.note) for q in queued] == [("question", question)]
+    audited = await query(database_url, select(audit_log.c.action, audit_log.c.record_id))
+    assert ("ticket.ask", number) in [(a.action, a.record_id) for a in audited]
+    # The answer (backend/bot_api.py) ends the wait and shows in the thread.
+    _, answered = await app.asgi_client.post(
+        f"/bot/v1/tickets/{number}/answers",
+        json={"text": "Tiang PJU-17 depan toko emas"},
+        headers={"Authorization": "Bearer test-api-key"},
+    )
+    assert answered.status == 201
+    history = await get(app, dishub, f"/console/tickets/{number}?part=history")
+    assert "Jawaban pelapor" in history.text and "Tiang PJU-17 depan toko emas" in history.text
+    assert "Menunggu jawaban pelapor" not in history.text
+
+
+@pytest.mark.parametrize("question", ["", "ya?", "x" * 1001])
+async def test_a_question_too_short_or_too_long_is_refused_and_kept(
+    app: Sanic, database_url: str, dishub: Browser, question: str
+) -> None:
+    light = await file_ticket(database_url)
+    path = f"/console/tickets/{light.service_request_id}/ask"
+    response = await post(app, dishub, path, {"question": question})
+    assert response.status == 400
+    assert "Mohon tulis pertanyaan" in response.text
+    kinds = await query(database_url, select(ticket_events.c.kind))
+    assert [k.kind for k in kinds] == ["status"]
+
+
+async def test_a_reporter_without_a_chat_cannot_be_asked(
+    app: Sanic, database_url: str, dishub: Browser
+) -> None:
+    app_report = await file_ticket(database_url, phone=None)
+    page = await get(app, dishub, f"/console/tickets/{app_report.service_request_id}")
+    assert (
+        "Pelapor tidak dapat ditanya lewat chat" in page.text and 'id="question"' not in page.text
+    )
+    path = f"/console/tickets/{app_report.service_request_id}/ask"
+    response = await post(app, dishub, path, {"question": "Di sebelah mana persisnya?"})
+    assert response.status == 400 and "tidak dapat ditanya" in response.text
+    kinds = await query(database_url, select(ticket_events.c.kind))
+    assert [k.kind for k in kinds] == ["status"]
+
+
+def multipart(browser: Browser, fields: Dict[str, str], photo: Optional[bytes]) -> Any:
+    boundary = "----uji-batas"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in {"csrf_token": browser.csrf, **fields}.items()
+    ]
+    if photo is not None:
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="hasil.png"'
+            "\r\nContent-Type: image/png\r\n\r\n".encode()
+            + photo
+            + b"\r\n"
+        )
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    headers = {**browser.headers, "content-type": f"multipart/form-data; boundary={boundary}"}
+    return body, headers
+
+
+async def test_closing_with_a_photo_of_the_work_asks_the_reporter_with_it(
+    app: Sanic, database_url: str, dishub: Browser
+) -> None:
+    from backend.tables import notifications
+    from tests.backend.helpers import png_bytes
+
+    light = await file_ticket(database_url)
+    number = light.service_request_id
+    fields = {"status": "selesai", "note": "Lampu sudah diganti."}
+    body, headers = multipart(dishub, fields, png_bytes((64, 48)))
+    _, response = await app.asgi_client.post(
+        f"/console/tickets/{number}/status", content=body, headers=headers, follow_redirects=False
+    )
+    assert response.status == 303, response.text
+    (done,) = await query(
+        database_url, select(ticket_events).where(ticket_events.c.workflow_status == "selesai")
+    )
+    assert done.media_url and "/media/" in done.media_url
+    (told,) = await query(database_url, select(notifications))
+    assert (told.purpose, told.media_url) == ("closure_check", done.media_url)
+    page = await get(app, dishub, f"/console/tickets/{number}")
+    assert "Foto hasil pekerjaan" in page.text
+    assert "Menunggu jawaban pelapor: apakah masalahnya sudah beres?" in page.text
+
+
+async def test_a_photo_that_is_not_an_image_is_refused_and_nothing_moves(
+    app: Sanic, database_url: str, dishub: Browser
+) -> None:
+    light = await file_ticket(database_url)
+    fields = {"status": "selesai", "note": "Lampu sudah diganti."}
+    body, headers = multipart(dishub, fields, b"bukan gambar")
+    _, response = await app.asgi_client.post(
+        f"/console/tickets/{light.service_request_id}/status", content=body, headers=headers
+    )
+    assert response.status == 400 and "Foto hasil pekerjaan tidak dapat dibaca" in response.text
+    assert "Lampu sudah diganti." in response.text  # the note is kept
+    stored = await query(database_url, select(ticket_table.c.workflow_status))
+    assert [r.workflow_status for r in stored] == ["diterima"]
+
+
+async def test_the_queue_counts_what_reporters_said_of_the_fixes(
+    app: Sanic, database_url: str, dishub: Browser
+) -> None:
+    from backend import closure
+
+    fixed, again = await file_ticket(database_url), await file_ticket(database_url)
+    for ticket in (fixed, again):
+        await move(database_url, ticket.service_request_id, "selesai", "Sudah diganti")
+    engine = create_engine(database_url)
+    try:
+        await closure.record_verdict(engine, fixed.service_request_id, fixed=True, rating=4)
+        await closure.record_verdict(
+            engine, again.service_request_id, fixed=False, words="masih mati"
+        )
+    finally:
+        await engine.dispose()
+    page = await get(app, dishub, "/console/tickets")
+    line = re.search(r'<p class="verdicts[^>]*>(.*?)</p>', page.text, re.S)
+    assert line is not None
+    text = " ".join(re.sub(r"<[^>]+>", " ", line.group(1)).split())
+    assert "1 sudah beres" in text and "1 dibuka kembali" in text
+    assert "nilai rata-rata 4,0 dari 5 (1 penilaian)" in text
+    reopened = await get(app, dishub, f"/console/tickets/{again.service_request_id}?part=history")
+    assert "Dibuka kembali" in reopened.text and "masih mati" in reopened.text
