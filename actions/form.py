@@ -146,7 +146,7 @@ class ValidateReportForm(FormValidationAction):
         if tracker.get_slot("similar_ticket") and self._follows(tracker):
             return {"confirmed": True, "follow_similar": True}
         if intent == "affirm":
-            return {"confirmed": True, "follow_similar": None}
+            return {"confirmed": True}
         if intent == "deny":
             return {"confirmed": False}
         return {}

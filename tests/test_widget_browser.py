@@ -263,13 +263,20 @@ def test_a_web_reporter_hears_of_status_changes_live_and_after_coming_back(
     shot(page, "10-unread-badge")
 
     launcher.click()
-    bot_says(page, "Status: Selesai")
-    finished = page.locator(".lw-bot", has_text="Status: Selesai")
+    # Done: the reporter is asked whether it is fixed (backend/closure.py).
+    bot_says(page, "sudah ditandai selesai oleh petugas")
+    finished = page.locator(".lw-bot", has_text="sudah ditandai selesai")
     expect(finished).to_contain_text("Catatan petugas: Lampu sudah diganti")
+    expect(finished).to_contain_text("Apakah masalahnya sudah beres?")
     expect(finished).to_be_in_viewport()  # opened at the newest message
     expect(page.locator(".lw-bot", has_text="Status: Sedang ditangani")).to_have_count(1)
     expect(page.locator(".lw-bot", has_text="Status: Sudah diverifikasi")).to_have_count(1)
     shot(page, "11-notices-after-reopening")
+    page.get_by_role("button", name="Sudah beres").last.click()
+    bot_says(page, "penilaian Bapak/Ibu")
+    page.get_by_role("button", name="4 ⭐⭐⭐⭐", exact=True).last.click()
+    bot_says(page, "kami nyatakan selesai")
+    shot(page, "12-closure-confirmed")
     page.keyboard.press("Escape")
     expect(launcher).to_have_attribute("aria-label", "Buka chat Lapor Mbak Wali")
     expect(page.locator(".lw-badge")).to_be_hidden()
