@@ -54,11 +54,33 @@ def locate_pin(lat: float, lon: float) -> Optional[Area]:
 
 
 def from_entities(tracker: Tracker) -> Optional[Place]:
-    locations = [str(value) for value in tracker.get_latest_entity_values("location")]
-    kelurahan = next(tracker.get_latest_entity_values("kelurahan"), None)
-    if not locations and kelurahan is None:
+    """The place a message names: its first location (else a named facility),
+    with its RT/RW, and its kelurahan. Only the first: "gang 3 ... tiang nomor
+    17" once became "gang 3 17", two far-apart pieces glued into no address.
+    Pieces of one place that the model split are joined by the NLU already
+    (bot/components/locations.py)."""
+    where = _first(tracker, "location") or _first(tracker, "facility")
+    rt_rw = _first(tracker, "rt_rw")
+    if rt_rw and not (where and _folded(rt_rw) in _folded(where)):
+        where = f"{where}, {rt_rw}" if where else rt_rw
+    kelurahan = _first(tracker, "kelurahan")
+    if not where and kelurahan is None:
         return None
-    return _place(" ".join(locations) or None, kelurahan)
+    if kelurahan is None and where:
+        # "puskesmas Sukorame" is one facility (docs/nlu.md), and names its kelurahan.
+        kelurahan = _kelurahan_in(where)
+    return _place(where, kelurahan)
+
+
+def _kelurahan_in(text: str) -> Optional[str]:
+    words = [Word(m.group(), m.start(), m.end()) for m in _WORDS.finditer(text)]
+    matches = gazetteer().find(words)
+    return matches[0].name if matches else None
+
+
+def _first(tracker: Tracker, entity: str) -> Optional[str]:
+    value = next(tracker.get_latest_entity_values(entity), None)
+    return str(value).strip() or None if value is not None else None
 
 
 def from_text(text: str) -> Place:

@@ -113,6 +113,10 @@ class KelurahanExtractor(MessageProcessor, EntityExtractorMixin):
             }
             for m in matches
         ]
+        # A kelurahan inside a named facility ("puskesmas Sukorame") is part of its
+        # name (docs/nlu.md); the bot still reads the kelurahan from the facility.
+        facilities = [e for e in kept if e["entity"] == "facility"]
+        found = [f for f in found if not any(_within(f, e) for e in facilities)]
         # A DIET location span that is exactly a kelurahan is the kelurahan.
         kept = [e for e in kept if not _same_span(e, found)]
         message.set(ENTITIES, sorted(kept + found, key=lambda e: e["start"]), add_to_output=True)
@@ -120,3 +124,7 @@ class KelurahanExtractor(MessageProcessor, EntityExtractorMixin):
 
 def _same_span(entity: Dict[str, Any], found: List[Dict[str, Any]]) -> bool:
     return any(entity["start"] == f["start"] and entity["end"] == f["end"] for f in found)
+
+
+def _within(inner: Dict[str, Any], outer: Dict[str, Any]) -> bool:
+    return bool(outer["start"] <= inner["start"] and inner["end"] <= outer["end"])

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import string
-from typing import Any, Dict, List, Optional, Text
+from functools import lru_cache
+from typing import Any, Callable, Dict, List, Optional, Text
 
 import spacy
 from rasa.engine.graph import ExecutionContext
@@ -43,6 +44,10 @@ class IndonesianTokenizer(Tokenizer):
             # includes this config, and the cache is shared by every checkout.
             "lexicon": str(SLANG_LEXICON.relative_to(REPO_ROOT)),
             "normalize": True,
+            # The lemma is also stemmed (Sastrawi: "dipotong", "pemotongan" ->
+            # "potong"): complaints written in roots, as in LAPOR!'s corpus, and
+            # in full words then share their features. Chosen by cross-validation.
+            "stem": False,
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
@@ -50,6 +55,7 @@ class IndonesianTokenizer(Tokenizer):
         # A blank pipeline ships inside the spaCy package: nothing to download.
         self._nlp = spacy.blank("id")
         self._lexicon = load_lexicon(REPO_ROOT / config["lexicon"]) if config["normalize"] else {}
+        self._stem = _stemmer() if config.get("stem") else None
 
     @classmethod
     def create(
@@ -82,7 +88,19 @@ class IndonesianTokenizer(Tokenizer):
         return self._apply_token_pattern(tokens)
 
     def _lemma(self, word: str) -> str:
-        return normalize_word(word, self._lexicon) if self._lexicon else word.lower()
+        normal = normalize_word(word, self._lexicon) if self._lexicon else word.lower()
+        if self._stem is None or not normal.isalpha():
+            return normal
+        # Sastrawi drops what is not a letter; an emptied word keeps its form.
+        return self._stem(normal) or normal
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Callable[[str], str]:
+    from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+    stem: Callable[[str], str] = lru_cache(maxsize=65536)(StemmerFactory().create_stemmer().stem)
+    return stem
 
 
 def _split_glued(text: str, start: int) -> List[tuple[str, int]]:

@@ -256,3 +256,43 @@ async def test_a_place_given_before_the_problem_is_kept_for_the_report() -> None
         "category": "road",
         "description": "dalane growong",
     }
+
+
+async def test_a_pole_number_far_from_the_street_is_not_glued_to_it() -> None:
+    text = "lampu jalan di gang 3 Bandar Lor mati sejak kemarin, tiang nomor 17"
+    t = tracker(
+        text,
+        "report_street_light",
+        entities=[
+            entity("location", "gang 3", 15, 21),
+            entity("kelurahan", "Bandar Lor", 22, 32),
+            entity("location", "17", 66, 68),  # a model's stray tag
+            entity("pole_number", "17", 66, 68),
+        ],
+    )
+    events, _ = await run_form(t)
+    assert {e["name"]: e["value"] for e in events}["location"] == "gang 3"
+
+
+async def test_the_rt_rw_travels_with_the_street() -> None:
+    text = "sampah numpuk di gang kenanga rt 03 rw 01 sukorame"
+    t = tracker(
+        text,
+        "report_waste",
+        entities=[
+            entity("location", "gang kenanga", 17, 29),
+            entity("rt_rw", "rt 03 rw 01", 30, 41),
+            entity("kelurahan", "Sukorame", 42, 50),
+        ],
+    )
+    events, _ = await run_form(t)
+    found = {e["name"]: e["value"] for e in events}
+    assert (found["location"], found["kelurahan"]) == ("gang kenanga, rt 03 rw 01", "Sukorame")
+
+
+async def test_a_facility_named_after_its_kelurahan_gives_the_place_and_kelurahan() -> None:
+    text = "antri di puskesmas Sukorame sampai 4 jam"
+    t = tracker(text, "report_health", entities=[entity("facility", "puskesmas Sukorame", 9, 27)])
+    events, _ = await run_form(t)
+    found = {e["name"]: e["value"] for e in events}
+    assert (found["location"], found["kelurahan"]) == ("puskesmas Sukorame", "Sukorame")

@@ -23,7 +23,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.components.emergency import EmergencyPriority, prioritise
 from bot.components.kelurahan import KelurahanExtractor
-from bot.components.locations import LocationSpanMerger, merge_locations
+from bot.components.locations import LocationSpanMerger, merge_locations, trim_locations
 from bot.components.tokenizer import IndonesianTokenizer
 from lapor.gazetteer import load_rules
 from lapor.wilayah import default_wilayah
@@ -177,6 +177,15 @@ def test_kelurahan_entities_are_canonical_and_inside_the_text(
             assert (entity["entity"], entity["start"], entity["end"]) in kept
 
 
+def test_a_kelurahan_inside_a_facility_name_stays_part_of_it(storage: LocalModelStorage) -> None:
+    text = "antri di puskesmas Sukorame, rumah saya di Bandar Lor"
+    facility = {"entity": "facility", "start": 9, "end": 27, "value": "puskesmas Sukorame"}
+    message = tokenized(text, [dict(facility)])
+    kelurahan_extractor(storage, set()).process([message])
+    found = [(e["entity"], e["value"]) for e in message.get(ENTITIES)]
+    assert found == [("facility", "puskesmas Sukorame"), ("kelurahan", "Bandar Lor")]
+
+
 @PROPERTY
 @given(st.lists(any_text, max_size=5), st.lists(st.text(max_size=20), max_size=5))
 def test_trained_common_words_survive_storage(
@@ -224,8 +233,11 @@ def test_merged_locations_are_spans_of_the_text(case: Tuple[str, List[Dict[str, 
     message = Message(data={TEXT: text, ENTITIES: entities})
     assert LocationSpanMerger({}).process([message]) == [message]
     assert [(e["start"], e["end"]) for e in message.get(ENTITIES)] == [
-        (e["start"], e["end"]) for e in merged
+        (e["start"], e["end"]) for e in trim_locations(text, merged)
     ]
+    for entity in trim_locations(text, merged):
+        assert 0 <= entity["start"] < entity["end"] <= len(text)
+        assert entity["value"] == text[entity["start"] : entity["end"]]
 
 
 INTENTS = [

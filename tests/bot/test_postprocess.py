@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from bot.components.emergency import prioritise
-from bot.components.locations import merge_locations
+from bot.components.locations import merge_locations, trim_locations
 
 
 def loc(start: int, end: int, text: str) -> dict:
@@ -63,3 +63,16 @@ def test_clear_complaint_stays() -> None:
 def test_prank_is_never_turned_into_an_emergency() -> None:
     ranking = [{"name": "prank", "confidence": 0.6}, {"name": "emergency_fire", "confidence": 0.4}]
     assert prioritise(ranking[0], ranking, threshold=0.25)[2] is False
+
+
+def test_a_span_drawn_too_wide_is_trimmed_to_the_rule() -> None:
+    text = "lampu mati di jl. kawi kel. bandar, tolong"
+    trimmed = trim_locations(text, [loc(11, 27, text)])
+    assert [e["value"] for e in trimmed] == ["jl. kawi"]
+    text = "nang sepanjang dalan tengah."
+    assert [e["value"] for e in trim_locations(text, [loc(0, len(text), text)])] == ["dalan tengah"]
+
+
+def test_a_span_of_nothing_but_a_preposition_is_dropped() -> None:
+    text = "ada di sana"
+    assert trim_locations(text, [loc(4, 6, text)]) == []

@@ -55,3 +55,18 @@ def test_normalise_word() -> None:
     assert normalize_word("anak2", lexicon) == "anak"
     assert normalize_word("banjirrr", lexicon) == "banjir"
     assert normalize_word("000123", lexicon) == "000123"  # digits are not emphasis
+
+
+def test_the_stemmed_lemma_joins_roots_and_affixed_words() -> None:
+    config = {**IndonesianTokenizer.get_default_config(), "stem": True}
+    tokenizer = IndonesianTokenizer(config)
+    message = Message(data={"text": "bantuan dipotong, pemotongan lampune 17 🙏"})
+    got = [(t.text, t.lemma) for t in tokenizer.tokenize(message, "text")]
+    assert got == [
+        ("bantuan", "bantu"),
+        ("dipotong", "potong"),
+        ("pemotongan", "potong"),
+        ("lampune", "lampu"),  # slang first (lampune -> lampu), then the stem
+        ("17", "17"),
+        ("🙏", "🙏"),  # what the stemmer would drop keeps its own form
+    ]
