@@ -111,6 +111,12 @@ class ValidateReportForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         text, intent = latest.text(tracker), latest.intent(tracker)
+        kept = tracker.get_slot("unsure_text")
+        chosen = not text and intent == "choose_category" and _answers_the_offer(tracker)
+        if chosen and kept and not tracker.get_slot("description"):
+            # A category chosen from the unsure offer (actions/unsure.py): the
+            # message before the button is what the citizen wrote.
+            return {"description": kept}
         if not text or intent in NOT_AN_ANSWER:
             return {}
         requested = tracker.get_slot("requested_slot")
@@ -250,6 +256,15 @@ def is_skip(text: str) -> bool:
     if any(w in ("lewati", "lewat", "skip", "next", "lanjut") for w in words):
         return True
     return "tidak" in words and len(words) <= 4
+
+
+def _answers_the_offer(tracker: Tracker) -> bool:
+    """Whether the bot's last action before this message was the unsure offer:
+    its kept text is this report's, not a stale one from earlier."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") not in ("action_listen", None):
+            return event.get("name") == "action_unsure"
+    return False
 
 
 def _media_urls(tracker: Tracker) -> List[str]:

@@ -27,6 +27,7 @@ REPORT_SLOTS = (
     *PLACE_SLOTS,
     "similar_ticket",
     "follow_similar",
+    "unsure_text",
     "requested_slot",
 )
 

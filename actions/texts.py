@@ -24,6 +24,12 @@ CREATED = (
     "Simpan nomor tiket ini untuk mengecek status (ketik: cek {ticket})."
 )
 
+UNSURE_OFFER = (
+    "Mohon maaf, kami belum yakin jenis aduan Bapak/Ibu. Silakan pilih kategori yang "
+    "paling sesuai, atau laporkan saja: petugas kami yang akan memilah dan meneruskannya "
+    "ke dinas yang tepat."
+)
+
 SIMILAR = (
     "\n\nℹ️ Laporan serupa di dekat lokasi ini sudah kami terima: *{ticket}* "
     "(status: {status}). Bapak/Ibu dapat mengikuti laporan itu (kabar perkembangannya "
