@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import yaml
 
 from bot.components.emergency import prioritise
-from tests.nlu.evaluate import REPO_ROOT, parse_line, predict
+from tests.nlu.evaluate import OTHER_ENTITIES, REPO_ROOT, Example, metrics, parse_line, predict
 
 NLU_DIR = REPO_ROOT / "data" / "nlu"
 CONFIG = REPO_ROOT / "bot" / "config.yml"
@@ -111,6 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     by_intent, others = raw_examples()
     results: List[Tuple[str, Dict[str, Any]]] = []
+    examples: List[Example] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         fold_config(args.config, work / "config.yml")
@@ -123,13 +124,28 @@ def main() -> None:
             ]
             write_nlu(work / "train.yml", train_part, others)
             model = train(work / "config.yml", work / "train.yml", work / f"model{k}")
-            texts = [parse_line(line)[0] for _, line in test_part]
-            predictions = asyncio.run(predict(model, texts))
+            parsed = [parse_line(line) for _, line in test_part]
+            predictions = asyncio.run(predict(model, [text for text, _ in parsed]))
             results += [(gold, p) for (gold, _), p in zip(test_part, predictions, strict=True)]
+            examples += [
+                Example(gold, text, entities)
+                for (gold, _), (text, entities) in zip(test_part, parsed, strict=True)
+            ]
             print(f"fold {k + 1}/{args.folds} done", flush=True)
     print(f"{len(results)} training examples, {args.folds}-fold cross-validation")
     for threshold in THRESHOLDS:
         print(scores(results, threshold))
+    # Without the emergency priority: the complaint categories and the entities.
+    found = metrics(examples, [p for _, p in results])
+    macro, fallback = found["complaint_macro_f1"], found["fallback_rate"]
+    print(f"complaint macro-F1 {macro:.3f}, fallback {fallback:.3f}")
+    print(
+        f"location exact F1 {found['location_f1']:.3f}, overlap {found['location_f1_overlap']:.3f}"
+    )
+    for name in OTHER_ENTITIES:
+        scored = found["entities"][name]
+        if scored["support"]:
+            print(f"{name} F1 {scored['f1']:.3f} ({scored['support']} labelled)")
 
 
 if __name__ == "__main__":

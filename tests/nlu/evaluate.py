@@ -1,9 +1,16 @@
-"""Evaluate the NLU on the held-out set: `make eval` (or python -m tests.nlu.evaluate).
+"""Evaluate the NLU on the held-out sets: `make eval` (or python -m tests.nlu.evaluate).
 
-Prints intent accuracy, macro-F1 over the complaint intents, emergency recall
-and precision (any emergency_* against everything else), kelurahan accuracy
-and location-entity F1; writes reports/nlu_eval.json, reports/nlu_eval.md and
-reports/confusion_matrix.png.
+For each held-out set (tests/nlu/heldout*.yml): intent accuracy, macro-F1 over
+the complaint intents, emergency recall and precision (any emergency_* against
+everything else), kelurahan accuracy, location exact-match and overlap F1, and
+exact-match F1 of the other entities of the labelling rule (docs/nlu.md);
+writes reports/nlu_eval_<set>.{json,md} and reports/confusion_matrix_<set>.png.
+
+Then conversation outcomes, as the bot would answer each message (the NLU's
+intent, then actions/unsure.py for an unsure one): of real-style complaints
+(tests/nlu/outcome_complaints.yml), how many end in the fallback menu without
+the offer to file; of junk (outcome_junk.yml), how many would start a
+complaint. Nothing here is tuned on these files: they are only scored.
 """
 
 from __future__ import annotations
@@ -24,13 +31,21 @@ from lapor.paths import REPO_ROOT
 
 # Two sets written independently of the training data (and of each other).
 HELDOUT = sorted((REPO_ROOT / "tests" / "nlu").glob("heldout*.yml"))
+OUTCOME_COMPLAINTS = REPO_ROOT / "tests" / "nlu" / "outcome_complaints.yml"
+OUTCOME_JUNK = REPO_ROOT / "tests" / "nlu" / "outcome_junk.yml"
 REPORTS = REPO_ROOT / "reports"
 GOALS = {
-    "intent_accuracy": 0.90,
+    "intent_accuracy": 0.95,
+    "complaint_macro_f1": 0.95,
     "emergency_recall": 0.98,
-    "emergency_precision": 0.90,
+    "emergency_precision": 0.95,
     "kelurahan_accuracy": 0.95,
+    "location_f1": 0.80,
 }
+# Entities of the labelling rule besides location and kelurahan (docs/nlu.md).
+OTHER_ENTITIES = ("rt_rw", "programme", "facility", "customer_number", "pole_number")
+# Conversation-outcome goals (at most): complaints dismissed, junk turned into complaints.
+FALLBACK_WITHOUT_OFFER_MAX, JUNK_TO_COMPLAINT_MAX = 0.05, 0.02
 
 # [text](entity) or [text]{"entity": ..., "value": ...}
 _ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<entity>[^)]+)\)|(?P<json>\{[^}]+\}))")
@@ -117,6 +132,7 @@ def metrics(examples: Sequence[Example], predictions: Sequence[Dict[str, Any]]) 
         ),
         **_kelurahan(examples, predictions),
         **_locations(examples, predictions),
+        "entities": {name: _entity_f1(name, examples, predictions) for name in OTHER_ENTITIES},
         "per_intent": per_intent,
         "confusions": Counter(
             f"{g} -> {t}" for g, t in zip(gold, top, strict=True) if g != t
@@ -179,6 +195,31 @@ def _locations(
         "location_precision": f1(*exact)[0],
         "location_recall": f1(*exact)[1],
         "location_f1_overlap": f1(*overlap)[2],
+    }
+
+
+def _entity_f1(
+    name: str, examples: Sequence[Example], predictions: Sequence[Dict[str, Any]]
+) -> Dict[str, Any]:
+    """Exact span and value F1 of one entity; `support` is how many the set labels."""
+    counts = [0, 0, 0]
+    support = 0
+    for example, prediction in zip(examples, predictions, strict=True):
+        wanted = _valued(example.entities, name)
+        got = _valued(prediction.get("entities", []), name)
+        support += len(wanted)
+        counts[0] += len(wanted & got)
+        counts[1] += len(got - wanted)
+        counts[2] += len(wanted - got)
+    precision, recall, score = f1(*counts)
+    return {"support": support, "precision": precision, "recall": recall, "f1": score}
+
+
+def _valued(entities: Sequence[Dict[str, Any]], name: str) -> Set[Tuple[int, int, str]]:
+    return {
+        (e["start"], e["end"], str(e.get("value", "")).lower())
+        for e in entities
+        if e["entity"] == name
     }
 
 
@@ -290,8 +331,62 @@ def main(argv: Optional[List[str]] = None) -> int:
         result = metrics(examples, predictions)
         write_reports(path.stem, result, examples, [_top_intent(p) for p in predictions])
         report(path, result)
+    for path, junk in ((OUTCOME_COMPLAINTS, False), (OUTCOME_JUNK, True)):
+        if path.exists():
+            examples = load_examples(path)
+            predictions = asyncio.run(parse_all(agent, [e.text for e in examples]))
+            report_outcomes(path, examples, predictions, junk)
     # Goals are reported, not enforced here: the numbers go to docs/nlu.md.
     return 0
+
+
+def outcome(prediction: Dict[str, Any]) -> str:
+    """What the bot does with a message: starts a complaint, an emergency, the
+    unsure offer, the fallback menu alone, or another answer (greeting, menu)."""
+    from actions.unsure import looks_like_complaint
+
+    name = str((prediction.get("intent") or {}).get("name", ""))
+    if name.startswith("report_"):
+        return "complaint"
+    if name.startswith("emergency_"):
+        return "emergency"
+    if name == "nlu_fallback":
+        text = str(prediction.get("text") or "")
+        entities = prediction.get("entities") or []
+        ranking = prediction.get("intent_ranking") or []
+        return "offer" if looks_like_complaint(text, entities, ranking) else "fallback"
+    return "other"
+
+
+def report_outcomes(
+    path: Path, examples: Sequence[Example], predictions: Sequence[Dict[str, Any]], junk: bool
+) -> Dict[str, Any]:
+    outcomes = [outcome(p) for p in predictions]
+    counts = Counter(outcomes)
+    total = len(outcomes)
+    share = {
+        k: counts.get(k, 0) / total
+        for k in ("complaint", "emergency", "offer", "fallback", "other")
+    }
+    right = sum(
+        o == "complaint" and _top_intent(p) == e.intent
+        for o, p, e in zip(outcomes, predictions, examples, strict=True)
+    )
+    print(f"\n{path.relative_to(REPO_ROOT)}: {total} messages, as the bot would answer them")
+    for key, value in share.items():
+        print(f"{key:>22}: {value:.3f} ({counts.get(key, 0)})")
+    if junk:
+        mark = "ok" if share["complaint"] <= JUNK_TO_COMPLAINT_MAX else "ABOVE GOAL"
+        print(f"{'junk -> complaint':>22}: {share['complaint']:.3f} {mark} {JUNK_TO_COMPLAINT_MAX}")
+    else:
+        mark = "ok" if share["fallback"] <= FALLBACK_WITHOUT_OFFER_MAX else "ABOVE GOAL"
+        goal = FALLBACK_WITHOUT_OFFER_MAX
+        print(f"{'fallback, no offer':>22}: {share['fallback']:.3f} {mark} {goal}")
+        print(f"{'right category':>22}: {right / total:.3f}")
+    result = {"messages": total, **share, "right_category": right / total}
+    REPORTS.mkdir(exist_ok=True)
+    (REPORTS / f"nlu_outcomes_{path.stem}.json").write_text(json.dumps(result, indent=2))
+    return result
 
 
 def report(path: Path, result: Dict[str, Any]) -> None:
@@ -301,6 +396,10 @@ def report(path: Path, result: Dict[str, Any]) -> None:
         missed = goal is not None and result[key] < goal
         mark = "" if goal is None else (f" BELOW GOAL {goal}" if missed else " ok")
         print(f"{key:>22}: {result[key]:.3f}{mark}")
+    for name, scores in result["entities"].items():
+        if scores["support"]:
+            p, r, n = scores["precision"], scores["recall"], scores["support"]
+            print(f"{name:>22}: f1 {scores['f1']:.3f} (p {p:.2f}, r {r:.2f}, {n} labelled)")
     print(
         f"emergency priority overrides: {result['emergency_priority_used']} "
         f"({result['emergency_priority_right']} were emergencies)"
