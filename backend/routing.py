@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend import people
 from backend.tables import tickets
-from backend.tickets import NotYourTicket, Ticket, TicketNotFound, announce, record_event
+from backend.tickets import Ticket, announce, locked, record_event
 from lapor.catalogue import Catalogue
 from lapor.timeutil import utcnow
 
@@ -50,17 +50,7 @@ async def transfer(
         raise RoutingError("Dinas tujuan tidak dikenal. Pilih dari daftar.")
     now = utcnow()
     async with engine.begin() as conn:
-        row = (
-            await conn.execute(
-                select(tickets)
-                .where(tickets.c.service_request_id == service_request_id)
-                .with_for_update()
-            )
-        ).first()
-        if row is None:
-            raise TicketNotFound(service_request_id)
-        if scope is not None and row.agency_responsible != scope:
-            raise NotYourTicket(service_request_id)
+        row = await locked(conn, service_request_id, scope)
         if row.agency_responsible == to_department:
             raise RoutingError("Laporan ini sudah berada di dinas tersebut.")
         if row.status != "open":

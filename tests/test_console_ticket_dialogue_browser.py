@@ -22,9 +22,10 @@ from backend.tables import tickets
 from lapor.db import sync_url
 from tests import servers
 from tests.backend.console.helpers import make_person
+from tests.backend.console.test_tickets import move
 from tests.backend.helpers import png_bytes
 from tests.conftest import _create_postgres_database, _drop_postgres_database
-from tests.console_pages import LAPTOP, PHONE, SHOTS, live_now, run, shot, signed_in_page
+from tests.console_pages import LAPTOP, PHONE, live_now, run, shot, signed_in_page
 from tests.fake_twilio import PUBLIC, Citizen, FakeTwilio
 from tests.test_console_tickets_browser import file_report
 
@@ -193,44 +194,6 @@ def test_a_second_reporter_of_the_same_light_follows_the_open_report(
     mine = ticket_of(site, citizen)
     assert mine.workflow_status == "duplikat" and mine.service_request_id in followed
     # The older report's news reaches this reporter too.
-    engine_url = site["database_url"]
-    run(_move(engine_url, existing))
+    run(move(site["database_url"], existing, "diproses"))
     notice = citizen.wait_for("Status: Sedang ditangani")
     assert existing in notice
-
-
-async def _move(database_url: str, number: str) -> None:
-    from backend import tickets as ticket_store
-    from lapor.db import create_engine as async_engine
-
-    engine = async_engine(database_url)
-    try:
-        await ticket_store.change_status(
-            engine, number, "diproses", note=None, actor="uji", department=None
-        )
-    finally:
-        await engine.dispose()
-
-
-def test_staff_merge_a_possible_duplicate_into_the_older_report(
-    site: Dict[str, Any], browser: Browser
-) -> None:
-    older = file_report(site["url"], "tree", "Pohon besar miring mau tumbang", "Jl. Kawi")
-    newer = file_report(
-        site["url"], "tree", "pohone miring pak, wedi tumbang", "Jl. Kawi depan sekolah",
-        pin=(-7.816531, 112.012012),
-    )  # fmt: skip
-    run(make_person(site["database_url"], "ratih", ["staff"], "dlhkp"))
-    ratih = signed_in_page(browser, site["url"], "ratih", f"/console/tickets/{newer}", LAPTOP)
-    similar = ratih.locator("#similar")
-    expect(similar).to_contain_text("Kemungkinan duplikat")
-    expect(similar).to_contain_text(older)
-    similar.scroll_into_view_if_needed()
-    similar.screenshot(path=str(SHOTS / "petugas-duplikat.png"))
-    similar.get_by_role("button", name=f"Gabungkan ke {older}").click()
-    expect(ratih.get_by_text("Laporan ditandai duplikat dan digabung")).to_be_visible()
-    expect(ratih.locator("#status")).to_have_text("Digabung dengan laporan lain yang sama")
-    shot(ratih, "ticket-talk-5-merged")
-    ratih.goto(f"{site['url']}/console/tickets/{older}")
-    expect(ratih.locator(".history")).to_contain_text(f"Laporan {newer} digabung ke laporan ini")
-    ratih.context.close()
