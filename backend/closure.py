@@ -31,7 +31,6 @@ from lapor.timeutil import utcnow
 
 WAITING, CONFIRMED, REOPENED, EXPIRED = CLOSURE_WAITING, "confirmed", "reopened", "expired"
 CLOSURE, REOPEN = "closure", "reopen"  # kinds of history entries
-RATINGS = range(1, 6)
 
 
 class ClosureNotOpen(Exception):
