@@ -4,14 +4,14 @@ photo and the citizen's confirmation (slots of `report_form`)."""
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import latest, places, texts
+from actions import details, latest, places, texts, understood
 from actions.catalogue import catalogue, category_of_intent, numbered_categories
 from actions.report import FOLLOW, PLACE_SLOTS, SKIPPED
 from actions.settings import get_settings
@@ -48,8 +48,12 @@ FIELDS = {
     "alamat": "location",
     "keterangan": "description",
     "foto": "photo",
+    "details": "details",
+    "5": "details",
+    "detail": "details",
+    "rincian": "details",
 }
-COMPANION_SLOTS = (*PLACE_SLOTS, "correcting", "follow_similar")
+COMPANION_SLOTS = (*PLACE_SLOTS, "correcting", "follow_similar", "attributes", "other_problem")
 
 
 class ValidateReportForm(FormValidationAction):
@@ -95,6 +99,9 @@ class ValidateReportForm(FormValidationAction):
         pin = places.pin_of(tracker)
         if pin:
             return self._pin_slots(dispatcher, *pin)
+        carried = _carried(tracker)
+        if carried and not tracker.get_slot("location"):
+            return {s: carried.get(s) for s in ("location", *PLACE_SLOTS)}
         requested = tracker.get_slot("requested_slot")
         if latest.intent(tracker) in NOT_AN_ANSWER:
             return {}
@@ -102,9 +109,16 @@ class ValidateReportForm(FormValidationAction):
         # one already given; it counts at the start, when asked, or as a fix.
         if tracker.get_slot("location") and requested not in ("location", "confirmed"):
             return {}
-        place = places.from_entities(tracker)
+        kind = service.place if (service := details.service_of(tracker)) else "street"
+        place = _named_facility(tracker, kind) or places.from_entities(tracker)
         if place is None and requested == "location" and latest.text(tracker):
             place = places.from_text(latest.text(tracker))
+        if place and kind == "household" and not place.kelurahan:
+            # Social aid and civil registry are about a household: its
+            # kelurahan, not a street ("depan rumah" says nothing).
+            if requested == "location":
+                dispatcher.utter_message(text=texts.ASK_KELURAHAN)
+            return {}
         return place.slots() if place else {}
 
     async def extract_description(
@@ -117,6 +131,9 @@ class ValidateReportForm(FormValidationAction):
             # A category chosen from the unsure offer (actions/unsure.py): the
             # message before the button is what the citizen wrote.
             return {"description": kept}
+        carried = _carried(tracker)
+        if carried and not tracker.get_slot("description"):
+            return {"description": carried.get("description")}
         if not text or intent in NOT_AN_ANSWER:
             return {}
         requested = tracker.get_slot("requested_slot")
@@ -124,6 +141,17 @@ class ValidateReportForm(FormValidationAction):
         if requested == "description" or (opening and requested is None):
             return {"description": text}
         return {}
+
+    async def extract_details(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        text, intent = latest.text(tracker), latest.intent(tracker)
+        return details.extract(
+            dispatcher,
+            tracker,
+            skip=intent == "deny" or is_skip(text),
+            not_an_answer=intent in NOT_AN_ANSWER,
+        )
 
     async def extract_photo(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -193,6 +221,32 @@ class ValidateReportForm(FormValidationAction):
             if slot not in named and (slot in extracted or tracker.get_slot(slot) != before[slot])
         ]
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        opening = tracker.get_slot("category") is None
+        events = await super().run(dispatcher, tracker, domain)
+        if opening and tracker.get_slot("category"):
+            events += self._understood(dispatcher, tracker)
+        return events
+
+    @staticmethod
+    def _understood(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+        """Says what the opening message was understood as, before any question,
+        so a misunderstanding is corrected at once; notes a second problem."""
+        service = details.service_of(tracker)
+        if service is None:
+            return []
+        dispatcher.utter_message(text=understood.acknowledgement(service, tracker.slots))
+        other = understood.second_problem(latest.text(tracker), service.code)
+        if other is None:
+            # An offer taken (or left) is spent once another report starts.
+            return [SlotSet("other_problem", None)] if tracker.get_slot("other_problem") else []
+        code, text = other
+        name = catalogue().services[code].short_name
+        dispatcher.utter_message(text=texts.UNDERSTOOD_ALSO.format(other=name))
+        return [SlotSet("other_problem", {"category": code, "description": text})]
+
     def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
@@ -228,6 +282,8 @@ class ValidateReportForm(FormValidationAction):
         reset: Dict[Text, Any] = {value: None, "fix_field": None, "correcting": False}
         if value == "location":
             reset.update({s: None for s in PLACE_SLOTS})
+        if value == "details":
+            reset["attributes"] = {}
         return reset
 
     def _pin_slots(
@@ -247,6 +303,25 @@ class ValidateReportForm(FormValidationAction):
             latitude=lat,
             longitude=lon,
         ).slots()
+
+
+def _carried(tracker: Tracker) -> Optional[Dict[str, Any]]:
+    """The second problem of a filed report's message, when the citizen took
+    the offer to file it: its words and the same place (actions/submit.py)."""
+    other = tracker.get_slot("other_problem")
+    chosen = places.entity_values(tracker, "category")
+    if isinstance(other, dict) and chosen and other.get("category") == chosen[0]:
+        return other
+    return None
+
+
+def _named_facility(tracker: Tracker, kind: str) -> Optional[places.Place]:
+    """For a school or health complaint: the facility the message names, as the
+    shipped list spells it."""
+    if kind not in ("school", "health"):
+        return None
+    named = [*places.entity_values(tracker, "facility"), latest.text(tracker)]
+    return next((p for p in (places.facility(t, kind) for t in named if t) if p), None)
 
 
 def is_skip(text: str) -> bool:

@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
+from lapor.facilities import default_facilities
 from lapor.gazetteer import Gazetteer, Word
 from lapor.wilayah import Area, default_wilayah
 
@@ -70,6 +71,15 @@ def from_entities(tracker: Tracker) -> Optional[Place]:
         # "puskesmas Sukorame" is one facility (docs/nlu.md), and names its kelurahan.
         kelurahan = _kelurahan_in(where)
     return _place(where, kelurahan)
+
+
+def facility(text: str, kind: str) -> Optional[Place]:
+    """A school or health facility on the shipped list, by its exact name,
+    with its kelurahan (listed, or read from the name)."""
+    found = default_facilities().find(text, kind)
+    if found is None:
+        return None
+    return _place(found.name, found.kelurahan or _kelurahan_in(found.name))
 
 
 def _kelurahan_in(text: str) -> Optional[str]:

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import latest, places, texts
+from actions import details, latest, places, texts
 from actions.backend_client import (
     BackendRejected,
     BackendUnavailable,
@@ -45,6 +45,12 @@ class AskConfirmed(Action):
             description=tracker.get_slot("description") or "-",
             photo="terlampir" if photo and photo != SKIPPED else "tidak ada",
         )
+        service = details.service_of(tracker)
+        if service:
+            # The category's own answers, before "Apakah sudah benar?".
+            lines = details.summary_lines(service, tracker.get_slot("attributes") or {})
+            head, _, question = text.rpartition("\n")
+            text = "\n".join([head, *lines, question])
         buttons = [{"title": "Ya, kirim", "payload": "/affirm"}]
         similar = await similar_report(self.settings, report) if report else None
         if similar:
@@ -109,12 +115,30 @@ class AskFixField(Action):
         # as slot placeholders.
         parts = [("Kategori", "category"), ("Lokasi", "location"),
                  ("Keterangan", "description"), ("Foto", "photo")]  # fmt: skip
+        service = details.service_of(tracker)
+        if service and service.asked:
+            parts.append(("Rincian", "details"))
         buttons = [
             {"title": title, "payload": f'/choose_field{{"field":"{field}"}}'}
             for title, field in parts
         ]
         buttons.append({"title": "Batalkan laporan", "payload": "/cancel_report"})
         dispatcher.utter_message(response="utter_ask_fix_field", buttons=buttons)
+        return []
+
+
+class AskLocation(Action):
+    """ "Where?" as the category needs it: a street, a household, a school or a
+    health facility (data/services.yml `place`)."""
+
+    def name(self) -> Text:
+        return "action_ask_location"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[EventType]:
+        service = details.service_of(tracker)
+        dispatcher.utter_message(text=texts.ASK_PLACE[service.place if service else "street"])
         return []
 
 

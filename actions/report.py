@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
 from rasa_sdk import Tracker
 
-from actions import places, texts
+from actions import answers, places, texts
+from actions.catalogue import catalogue
 from lapor import channels
 
 SKIPPED = "-"  # the photo slot's value when the citizen chose not to send one
@@ -28,6 +29,8 @@ REPORT_SLOTS = (
     "similar_ticket",
     "follow_similar",
     "unsure_text",
+    "attributes",
+    "details",
     "requested_slot",
 )
 
@@ -46,6 +49,8 @@ class Report:
     channel: str
     # The reporter's number, sealed by the WhatsApp channel; only the backend opens it.
     contact_token: Optional[str] = None
+    # Answers to the category's own questions (data/services.yml attributes).
+    attributes: Dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_tracker(cls, tracker: Tracker) -> Optional["Report"]:
@@ -69,6 +74,7 @@ class Report:
             sender_id=tracker.sender_id,
             channel=channel_of(tracker),
             contact_token=contact_token(tracker),
+            attributes=_answers(str(category), slots.get("attributes")),
         )
 
     @property
@@ -95,7 +101,17 @@ class Report:
             form["contact_token"] = self.contact_token
         if self.photo:
             form["media_url"] = self.photo
+        for code, value in self.attributes.items():
+            if isinstance(value, list):
+                form[f"attribute[{code}][]"] = value
+            else:
+                form[f"attribute[{code}]"] = value
         return form
+
+
+def _answers(category: str, given: Any) -> Dict[str, Any]:
+    service = catalogue().service(category)
+    return answers.filled(service, given) if service and isinstance(given, dict) else {}
 
 
 def contact_token(tracker: Tracker) -> Optional[str]:

@@ -18,8 +18,9 @@ from actions.backend_client import (
     Open311Client,
     TicketDialogueClient,
 )
+from actions.catalogue import catalogue
 from actions.outbox import Outbox
-from actions.report import REPORT_SLOTS, Report, idempotency_key
+from actions.report import PLACE_SLOTS, REPORT_SLOTS, Report, idempotency_key
 from actions.settings import ActionSettings, get_settings
 from lapor.timeutil import date_id
 
@@ -89,7 +90,11 @@ class SubmitReport(Action):
                 dispatcher.utter_message(text=followed)
                 return [*reset, SlotSet("last_ticket", similar)]
         dispatcher.utter_message(text=created_text(ticket))
-        return [*reset, SlotSet("last_ticket", ticket.service_request_id)]
+        return [
+            *reset,
+            SlotSet("last_ticket", ticket.service_request_id),
+            *offer_other(dispatcher, tracker),
+        ]
 
     async def _follow(self, ticket: CreatedTicket, similar: str) -> Optional[str]:
         """Merges the new ticket into the similar one; the citizen's words, or None
@@ -104,6 +109,27 @@ class SubmitReport(Action):
             similar=similar,
             department=ticket.agency_responsible,
         )
+
+
+def offer_other(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[EventType]:
+    """Offers to file the message's second problem at the same place; the
+    button starts a report that already has its words and place (actions/form.py)."""
+    other = tracker.get_slot("other_problem")
+    service = catalogue().service(other.get("category", "")) if isinstance(other, dict) else None
+    if service is None:
+        return [SlotSet("other_problem", None)]
+    place = {s: tracker.get_slot(s) for s in ("location", *PLACE_SLOTS)}
+    buttons = [
+        {
+            "title": "Ya, laporkan juga",
+            "payload": f'/choose_category{{"category":"{service.code}"}}',
+        },
+        {"title": "Tidak", "payload": "/deny"},
+    ]
+    dispatcher.utter_message(
+        text=texts.OFFER_OTHER.format(other=service.short_name), buttons=buttons
+    )
+    return [SlotSet("other_problem", {**other, **place})]
 
 
 class NotifyQueuedReportFiled(Action):

@@ -206,3 +206,33 @@ CLOSURE_CLOSED = (
     "Konfirmasi untuk laporan {ticket} sudah ditutup. Bila masalahnya muncul lagi, "
     "silakan buat laporan baru dan sebutkan nomor {ticket}."
 )
+
+# What the bot understood, before it asks anything else (actions/form.py).
+UNDERSTOOD = "Baik, laporan {what}{where}."
+UNDERSTOOD_ALSO = (
+    "Saya juga membaca masalah {other}. Setelah laporan ini terkirim, "
+    "saya tawarkan untuk melaporkannya juga di tempat yang sama."
+)
+# The other problem of the same message, offered once this report is filed.
+OFFER_OTHER = "Bapak/Ibu juga menyebut masalah {other}. Mau dilaporkan juga di tempat yang sama?"
+
+# "Where?" for each kind of place (data/services.yml `place`).
+ASK_PLACE = {
+    "street": (
+        "Di mana lokasinya, Bapak/Ibu? Mohon sebutkan nama jalan/gang, RT/RW atau "
+        "patokan, dan kelurahannya. Bisa juga dengan mengirim lokasi (share location) 📍"
+    ),
+    "household": (
+        "Di kelurahan mana rumah yang bersangkutan, dan RT/RW berapa? "
+        "Contoh: Bandar Lor RT 02 RW 05."
+    ),
+    "school": (
+        "Di sekolah mana, Bapak/Ibu? Mohon tulis nama sekolahnya, "
+        "contoh: SDN Bandar Lor 2 atau SMP Negeri 4 Kediri."
+    ),
+    "health": (
+        "Di puskesmas atau rumah sakit mana, Bapak/Ibu? Jika masalahnya di rumah, "
+        "mohon tulis kelurahan dan RT/RW-nya."
+    ),
+}
+ASK_KELURAHAN = "Mohon sebutkan juga nama kelurahannya, Bapak/Ibu (contoh: Bandar Lor RT 02 RW 05)."

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Pattern, Tuple
 
 import yaml
 
 DATATYPES = {"string", "number", "text", "singlevaluelist", "multivaluelist"}
+# Where a category's problem is (what the bot asks for as "where"): a street or
+# landmark; a household (kelurahan and RT/RW); a school; a health facility or a
+# household.
+PLACE_KINDS = ("street", "household", "school", "health")
 
 
 class CatalogueError(ValueError):
@@ -28,6 +33,13 @@ class Attribute:
     datatype: str
     required: bool = False
     values: Tuple[Tuple[str, str], ...] = ()
+    # The chatbot's side (none of it is Open311): the question it asks, the NLU
+    # entity that answers it from any message, and how an answer is checked.
+    # An attribute without a prompt is never asked in the chat.
+    prompt: Optional[str] = None
+    entity: Optional[str] = None
+    pattern: Optional[Pattern[str]] = None
+    invalid: Optional[str] = None
 
     @property
     def value_keys(self) -> Tuple[str, ...]:
@@ -44,6 +56,14 @@ class Service:
     sla_days: int
     keywords: Tuple[str, ...] = ()
     attributes: Tuple[Attribute, ...] = ()
+    # What the bot says it understood ("laporan lampu jalan di ...").
+    short_name: str = ""
+    place: str = "street"
+
+    @property
+    def asked(self) -> Tuple[Attribute, ...]:
+        """The attributes the chatbot asks for, in the file's order."""
+        return tuple(a for a in self.attributes if a.prompt)
 
     def attribute(self, code: str) -> Attribute | None:
         return next((a for a in self.attributes if a.code == code), None)
@@ -102,9 +122,15 @@ def _service(item: Mapping[str, Any], departments: Dict[str, Department], where:
         _attribute(_mapping(a, f"{where}.attributes[{i}]"), f"{where}.attributes[{i}]")
         for i, a in enumerate(_list(item.get("attributes") or [], f"{where}.attributes"))
     )
+    place = str(item.get("place") or "street")
+    if place not in PLACE_KINDS:
+        raise CatalogueError(f"{where}: place must be one of {list(PLACE_KINDS)}")
+    name = _text(item, "name", where)
     return Service(
         code=code,
-        name=_text(item, "name", where),
+        name=name,
+        short_name=str(item.get("short_name") or name).strip(),
+        place=place,
         description=_text(item, "description", where),
         department=departments[department_code],
         group=str(item.get("group") or ""),
@@ -127,7 +153,28 @@ def _attribute(item: Mapping[str, Any], where: str) -> Attribute:
         datatype=datatype,
         required=bool(item.get("required", False)),
         values=values,
+        prompt=_optional(item, "prompt", where),
+        entity=_optional(item, "entity", where),
+        pattern=_pattern(item, where),
+        invalid=_optional(item, "invalid", where),
     )
+
+
+def _optional(item: Mapping[str, Any], key: str, where: str) -> Optional[str]:
+    value = item.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise CatalogueError(f"{where}: '{key}' must be a non-empty text")
+    return value.strip()
+
+
+def _pattern(item: Mapping[str, Any], where: str) -> Optional[Pattern[str]]:
+    raw = _optional(item, "pattern", where)
+    try:
+        return re.compile(raw, re.IGNORECASE) if raw else None
+    except re.error as exc:
+        raise CatalogueError(f"{where}: pattern is not a regular expression: {exc}") from exc
 
 
 def _list(raw: Any, where: str) -> List[Any]:

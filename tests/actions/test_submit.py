@@ -132,3 +132,27 @@ async def test_rate_limit_is_explained(action_env: Server) -> None:
     events, messages = await _submit(REPORT, sender, started=1700000099.0)
     assert "last_ticket" not in slot_events(events)
     assert "sudah banyak laporan" in messages[0]
+
+
+async def test_answers_are_filed_as_open311_attributes_and_a_second_problem_offered(
+    action_env: Server,
+) -> None:
+    water = {
+        **REPORT,
+        "category": "water",
+        "description": "air pdam mati dan selokan mampet",
+        "attributes": {"customer_number": "01.02.03456"},
+        "details": True,
+        "other_problem": {"category": "drainage", "description": "selokan mampet"},
+    }
+    dispatcher = CollectingDispatcher()
+    t = tracker("ya", "affirm", slots=water, sender_id=_sender(), events=[FORM_STARTED])
+    events = await SubmitReport().run(dispatcher, t, domain())
+    # The backend refuses an attribute the service does not define: filed means accepted.
+    stored = await _public_ticket(action_env, slot_events(events)["last_ticket"])
+    assert stored["service_code"] == "water"
+    offer = dispatcher.messages[-1]
+    assert "saluran air" in offer["text"]
+    assert offer["buttons"][0]["payload"] == '/choose_category{"category":"drainage"}'
+    carried = slot_events(events)["other_problem"]
+    assert (carried["location"], carried["kelurahan"]) == ("gang 3", "Bandar Lor")

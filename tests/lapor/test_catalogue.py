@@ -41,6 +41,7 @@ def test_minimal_file_loads(tmp_path: Path) -> None:
         (("sla_days: 3", "sla_days: tiga"), "services[0]: sla_days must be a whole number"),
         (("    name: Lampu\n", ""), "services[0]: 'name' is required"),
         (("services:", "services: 3\nx:"), "services: expected a list"),
+        (("sla_days: 3", "sla_days: 3\n    place: rumah"), "services[0]: place must be one of"),
     ],
 )
 def test_editor_mistakes_name_the_entry(tmp_path: Path, change, message) -> None:
@@ -63,4 +64,31 @@ def test_broken_yaml(tmp_path: Path) -> None:
 def test_valuelist_needs_values(tmp_path: Path) -> None:
     text = GOOD + "    attributes:\n      - {code: p, description: P, datatype: singlevaluelist}\n"
     with pytest.raises(CatalogueError, match="needs 'values'"):
+        load_catalogue(_write(tmp_path, text))
+
+
+def test_a_question_for_the_chatbot_is_read_with_its_entity_and_pattern(tmp_path: Path) -> None:
+    text = GOOD + (
+        "    short_name: lampu jalan\n"
+        "    attributes:\n"
+        "      - code: pole\n"
+        "        description: Nomor tiang\n"
+        "        datatype: string\n"
+        "        prompt: Nomor tiangnya berapa?\n"
+        "        entity: pole_number\n"
+        "        pattern: '\\d+'\n"
+        "      - {code: internal, description: Untuk aplikasi lain, datatype: string}\n"
+    )
+    service = load_catalogue(_write(tmp_path, text)).service("street_light")
+    assert service is not None and service.short_name == "lampu jalan"
+    assert service.place == "street"
+    (pole,) = service.asked  # an attribute without a prompt is never asked in the chat
+    assert (pole.prompt, pole.entity) == ("Nomor tiangnya berapa?", "pole_number")
+    assert pole.pattern is not None and pole.pattern.search("tiang 17").group(0) == "17"
+
+
+def test_a_broken_pattern_names_the_attribute(tmp_path: Path) -> None:
+    broken = "{code: p, description: P, datatype: string, pattern: '(('}"
+    text = GOOD + f"    attributes:\n      - {broken}\n"
+    with pytest.raises(CatalogueError, match=r"services\[0\]\.attributes\[0\]: pattern is not"):
         load_catalogue(_write(tmp_path, text))
