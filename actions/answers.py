@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 from lapor.catalogue import Attribute, Service
 from lapor.facilities import tokens
+from lapor.identity import SealedNumber
 
 SKIPPED = "-"  # an optional question the citizen chose to skip
+NIK_MISSING = "Mohon tulis NIK-nya: 16 angka, seperti di KTP atau KK."
 Answers = Dict[str, Any]
 
 
@@ -52,6 +54,25 @@ def check(attribute: Attribute, text: str, skip: bool = False) -> Checked:
     return Checked(value=value)
 
 
+def check_sealed(attribute: Attribute, sealed: Sequence[SealedNumber], skip: bool) -> Checked:
+    """The answer to an NIK question: a number the channel sealed (the chat
+    never holds its digits), checked there already."""
+    if sealed:
+        return (
+            Checked(problem=sealed[0].problem)
+            if sealed[0].problem
+            else Checked(sealed_value(sealed[0]))
+        )
+    if skip and not attribute.required:
+        return Checked(value=SKIPPED)
+    return Checked(problem=NIK_MISSING + ("" if attribute.required else " Atau pilih Lewati."))
+
+
+def sealed_value(number: SealedNumber) -> Dict[str, str]:
+    """Kept in the conversation: the sealed token and the last four digits only."""
+    return {"sealed": number.token, "last4": number.last4}
+
+
 def from_entity(attribute: Attribute, value: str) -> Any:
     """The NLU entity's value as this attribute's value, or None if it is not one."""
     return _value(attribute, value)
@@ -61,6 +82,8 @@ def shown(attribute: Attribute, value: Any) -> str:
     """How an answer reads in the summary: a value list's name, not its key."""
     if value == SKIPPED:
         return "tidak diisi"
+    if isinstance(value, dict) and "last4" in value:
+        return f"…{value['last4']} (tersegel)"
     names = dict(attribute.values)
     if isinstance(value, list):
         return ", ".join(names.get(str(v), str(v)) for v in value)

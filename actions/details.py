@@ -17,6 +17,7 @@ from rasa_sdk.types import DomainDict
 from actions import answers, latest, places
 from actions.catalogue import catalogue
 from lapor.catalogue import Attribute, Service
+from lapor.identity import METADATA_KEY, SealedNumber
 
 ANSWER = "answer"  # the entity of an answer button: /choose_value{"answer": "pkh"}
 
@@ -58,7 +59,14 @@ def _from_entities(service: Service, tracker: Tracker, before: answers.Answers) 
     """Answers the citizen wrote without being asked ("BPNT ibu saya ...")."""
     found: answers.Answers = {}
     for attribute in service.asked:
-        if attribute.entity is None or attribute.code in before:
+        if attribute.code in before:
+            continue
+        if attribute.check == "nik":
+            valid = [n for n in _sealed(tracker) if n.problem is None]
+            if valid:
+                found[attribute.code] = answers.sealed_value(valid[0])
+            continue
+        if attribute.entity is None:
             continue
         for value in places.entity_values(tracker, attribute.entity):
             checked = answers.from_entity(attribute, value)
@@ -72,9 +80,18 @@ def _typed(question: Attribute, tracker: Tracker, skip: bool) -> answers.Checked
     chosen = places.entity_values(tracker, ANSWER)
     if chosen:
         return answers.check(question, chosen[0], skip=chosen[0] == answers.SKIPPED)
+    if question.check == "nik":
+        return answers.check_sealed(question, _sealed(tracker), skip=skip)
     text = latest.text(tracker)
     # A photo or a pin sent instead of an answer is not a wrong answer.
     return answers.check(question, text, skip=skip) if text else answers.Checked()
+
+
+def _sealed(tracker: Tracker) -> List[SealedNumber]:
+    """The population numbers the channel sealed in the latest message."""
+    raw = (tracker.latest_message.get("metadata") or {}).get(METADATA_KEY) or []
+    found = [SealedNumber.from_metadata(item) for item in raw] if isinstance(raw, list) else []
+    return [number for number in found if number is not None]
 
 
 class AskDetails(Action):

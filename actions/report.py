@@ -102,7 +102,9 @@ class Report:
         if self.photo:
             form["media_url"] = self.photo
         for code, value in self.attributes.items():
-            if isinstance(value, list):
+            if isinstance(value, dict):  # a sealed NIK: only the backend opens it
+                form[f"attribute[{code}]"] = value["sealed"]
+            elif isinstance(value, list):
                 form[f"attribute[{code}][]"] = value
             else:
                 form[f"attribute[{code}]"] = value

@@ -11,12 +11,12 @@ import hashlib
 import json
 import math
 import re
-from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from backend.errors import Open311Error
 from backend.inputs import text_problem, text_problems
 from backend.tickets import NewTicket
-from lapor import channels, mediaurls
+from lapor import channels, identity, mediaurls
 from lapor.catalogue import Attribute, Catalogue, Service
 from lapor.contact import ContactCipher, ContactError
 from lapor.wilayah import Wilayah
@@ -69,7 +69,7 @@ def parse_new_ticket(
     if lat is None and not address and not _first(form, "address_id"):
         problems.append("a location is required: lat and long, or address_string")
     kelurahan_code = _kelurahan(form, wilayah, lat, lon, problems)
-    attributes = _attributes(form, service, problems) if service else {}
+    attributes = _attributes(form, service, problems, cipher) if service else {}
     media = _media(form, problems, backend_url)
     channel = _first(form, "channel") or "open311"
     if channel not in channels.TICKET_CHANNELS:
@@ -174,7 +174,9 @@ def _kelurahan(
     return code
 
 
-def _attributes(form: Form, service: Service, problems: List[str]) -> Dict[str, Any]:
+def _attributes(
+    form: Form, service: Service, problems: List[str], cipher: ContactCipher
+) -> Dict[str, Any]:
     given: Dict[str, List[str]] = {}
     for name, values in form.items():
         match = ATTRIBUTE_FIELD.match(name)
@@ -186,7 +188,10 @@ def _attributes(form: Form, service: Service, problems: List[str]) -> Dict[str, 
         if attribute is None:
             problems.append(f"attribute[{code}] is not an attribute of service {service.code!r}")
             continue
-        value = _attribute_value(attribute, values, problems)
+        if attribute.check == "nik":
+            value: Any = _sealed_nik(attribute, values, problems, cipher)
+        else:
+            value = _attribute_value(attribute, values, problems)
         if value is not None:
             result[code] = value
     problems += [
@@ -195,6 +200,26 @@ def _attributes(form: Form, service: Service, problems: List[str]) -> Dict[str, 
         if a.required and a.code not in result
     ]
     return result
+
+
+def _sealed_nik(
+    attribute: Attribute, values: List[str], problems: List[str], cipher: ContactCipher
+) -> Optional[Dict[str, str]]:
+    """An NIK, sealed by the chat channel (or typed by another Open311 client),
+    kept sealed: only the department's staff open it. Never echoed in errors."""
+    if not values:
+        return None
+    given = values[0]
+    try:
+        digits = given if given.isdigit() else identity.open_number(given, cipher)
+    except (ContactError, ValueError):
+        problems.append(f"attribute[{attribute.code}] is not a sealed or plain NIK")
+        return None
+    if identity.nik_problem(digits):
+        problems.append(f"attribute[{attribute.code}] is not a valid NIK")
+        return None
+    token = given if not given.isdigit() else cipher.seal_value(digits)
+    return {"sealed": token, "last4": digits[-4:]}
 
 
 def _attribute_value(attribute: Attribute, values: List[str], problems: List[str]) -> Any:

@@ -14,6 +14,9 @@ DATATYPES = {"string", "number", "text", "singlevaluelist", "multivaluelist"}
 # landmark; a household (kelurahan and RT/RW); a school; a health facility or a
 # household.
 PLACE_KINDS = ("street", "household", "school", "health")
+# An answer checked beyond a pattern: "nik" is a population number, sealed by
+# the channel before Rasa sees it (lapor/identity.py).
+CHECKS = ("nik",)
 
 
 class CatalogueError(ValueError):
@@ -39,6 +42,7 @@ class Attribute:
     prompt: Optional[str] = None
     entity: Optional[str] = None
     pattern: Optional[Pattern[str]] = None
+    check: Optional[str] = None
     invalid: Optional[str] = None
 
     @property
@@ -147,6 +151,9 @@ def _attribute(item: Mapping[str, Any], where: str) -> Attribute:
     values = tuple((str(k), str(v)) for k, v in (item.get("values") or {}).items())
     if datatype.endswith("valuelist") and not values:
         raise CatalogueError(f"{where}: a {datatype} needs 'values'")
+    check = _optional(item, "check", where)
+    if check is not None and check not in CHECKS:
+        raise CatalogueError(f"{where}: check must be one of {list(CHECKS)}")
     return Attribute(
         code=_text(item, "code", where),
         description=_text(item, "description", where),
@@ -156,6 +163,7 @@ def _attribute(item: Mapping[str, Any], where: str) -> Attribute:
         prompt=_optional(item, "prompt", where),
         entity=_optional(item, "entity", where),
         pattern=_pattern(item, where),
+        check=check,
         invalid=_optional(item, "invalid", where),
     )
 

@@ -48,6 +48,10 @@ class ContactCipher:
     def seal(self, phone: str) -> str:
         return self._fernet.encrypt(_normal(phone).encode()).decode()
 
+    def seal_value(self, value: str) -> str:
+        """Any other secret the channel carries for the backend (an NIK)."""
+        return self._fernet.encrypt(value.encode()).decode()
+
     def open(self, token: str) -> str:
         try:
             return self._fernet.decrypt(token.encode()).decode()

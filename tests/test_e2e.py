@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 import urllib.request
 import uuid
@@ -242,3 +243,116 @@ def post_events(stack: Stack, sender: str, events: List[Dict[str, Any]]) -> None
     )
     with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200
+
+
+# -- one conversation per category (issue 15): the category's own questions --------
+# Each turn: what the citizen writes, and words the bot's answer must contain.
+# TRANSCRIPTS_DIR=<dir> keeps each conversation as text (the closing notes quote them).
+CONVERSATIONS: Dict[str, List[tuple[str, str]]] = {
+    "street_light": [
+        ("lampu jalan di gang 3 Bandar Lor mati sejak kemarin",
+         "Baik, laporan lampu jalan di gang 3, Kel. Bandar Lor."),
+        ("PJU-17", "foto"),
+        ("lewati", "• Nomor tiang lampu (jika terlihat): PJU-17"),
+        ("ya", "Nomor tiket"),
+    ],
+    "road": [
+        ("jalan berlubang besar di jl. kawi, sudah seminggu belum diperbaiki",
+         "Baik, laporan jalan rusak di jl. kawi"),
+        ("lewati", "Apakah sudah benar?"),
+        ("ya", "Nomor tiket"),
+    ],
+    "tree": [
+        ("pohon besar di depan masjid jl. hayam wuruk miring mau tumbang",
+         "Baik, laporan pohon di depan masjid jl. hayam wuruk"),
+        ("lewati", "Apakah sudah benar?"),
+        ("ya", "Nomor tiket"),
+    ],
+    "waste": [
+        ("sampah menumpuk tidak diangkut seminggu", "Baik, laporan sampah."),
+        ("di gang 5 kelurahan pakelan", "foto"),
+        ("lewati", "Apakah sudah benar?"),
+        ("ya", "Nomor tiket"),
+    ],
+    "drainage": [
+        ("selokan mampet di gang melati kelurahan bangsal, air meluber ke jalan",
+         "Baik, laporan saluran air di gang melati, Kel. Bangsal."),
+        ("lewati", "Apakah sudah benar?"),
+        ("ya", "Nomor tiket"),
+    ],
+    "social_aid": [
+        ("bantuan BPNT ibu saya tidak cair 3 bulan", "Baik, laporan bantuan sosial (BPNT)."),
+        ("bangsal rt 02 rw 05", "NIK penerima"),
+        ("lewati", "foto"),
+        ("lewati", "• Program bantuan: BPNT"),
+        ("ada yang salah", "Rincian"),
+        ("rincian", "Bantuan apa"),
+        ("PKH", "NIK penerima"),
+        ("nik ibu saya 3571015708900001", "• Program bantuan: PKH"),
+        ("ya", "Nomor tiket"),
+    ],
+    "education": [
+        ("ada pungutan uang gedung 2 juta di smpn 4 kediri padahal sekolah negeri",
+         "Baik, laporan pendidikan di SMP Negeri 4 Kediri."),
+        ("lewati", "Apakah sudah benar?"),
+        ("ya", "Nomor tiket"),
+    ],
+    "water": [
+        ("air pdam mati sudah 3 hari di jl. kawi gang 2", "nomor pelanggan PDAM"),
+        ("nomor pelanggan saya 01.02.03456", "foto"),
+        ("lewati", "• Nomor pelanggan PDAM (jika ada): 01.02.03456"),
+        ("ya", "Nomor tiket"),
+    ],
+    "health": [
+        ("antri di puskesmas sukorame sampai 4 jam, pelayanannya lambat sekali",
+         "Baik, laporan layanan kesehatan di Puskesmas Sukorame"),
+        ("lewati", "Apakah sudah benar?"),
+        ("ya", "Nomor tiket"),
+    ],
+    "public_order": [
+        ("pkl jualan di trotoar jl. dhoho bikin pejalan kaki turun ke jalan",
+         "Baik, laporan ketertiban umum di jl. dhoho"),
+        ("lewati", "Apakah sudah benar?"),
+        ("ya", "Nomor tiket"),
+    ],
+    "civil_registry": [
+        ("KTP elektronik saya belum jadi padahal sudah rekam 3 bulan",
+         "Baik, laporan administrasi kependudukan."),
+        ("kelurahan pesantren rt 1 rw 3", "NIK yang bersangkutan"),
+        ("357101570890000", "yang Bapak/Ibu kirim 15 angka"),
+        ("3571015708900001", "foto"),
+        ("lewati", "• NIK yang bersangkutan: …0001 (tersegel)"),
+        ("ya", "Nomor tiket"),
+    ],
+}  # fmt: skip
+EXPECTED_ATTRIBUTES = {
+    "street_light": {"pole_number": "PJU-17"},
+    "social_aid": {"program": "pkh"},
+    "water": {"customer_number": "01.02.03456"},
+}
+
+
+@pytest.mark.parametrize("category", sorted(CONVERSATIONS))
+def test_each_category_asks_its_own_questions_and_files_the_answers(
+    stack: Stack, category: str
+) -> None:
+    sender = f"e2e-{category}-{uuid.uuid4().hex[:6]}"
+    transcript: List[str] = []
+    for said, expected in CONVERSATIONS[category]:
+        reply = stack.text(sender, said)
+        transcript += [f"Warga: {said}", *(f"Bot:   {line}" for line in reply.splitlines())]
+        assert expected in reply, "\n".join(transcript)
+    if os.environ.get("TRANSCRIPTS_DIR"):
+        folder = Path(os.environ["TRANSCRIPTS_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{category}.txt").write_text("\n".join(transcript) + "\n", encoding="utf-8")
+    (row,) = stack.tickets_of(sender)
+    assert row.service_code == category
+    attributes = dict(row.attributes)
+    if category in ("social_aid", "civil_registry"):
+        # The household's place, and an NIK only ever sealed.
+        assert row.kelurahan_code is not None
+        assert "3571015708900001" not in json.dumps(attributes)
+        sealed = attributes.pop("nik")
+        assert sealed["last4"] == "0001"
+    assert attributes == EXPECTED_ATTRIBUTES.get(category, {})

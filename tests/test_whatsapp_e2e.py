@@ -60,7 +60,7 @@ def stack(
     database_url = _create_postgres_database()
     try:
         with servers.chat_stack(model, database_url, logs, twilio.env(), PUBLIC) as stack:
-            yield {"rasa": stack.rasa, "database_url": database_url}
+            yield {"rasa": stack.rasa, "database_url": database_url, "logs": logs}
     finally:
         _drop_postgres_database(database_url)
 
@@ -124,3 +124,37 @@ def test_a_photo_alone_outside_a_complaint_gets_a_helpful_answer(
     chat = WhatsApp(stack["rasa"], twilio, str(stack["database_url"]))  # type: ignore[arg-type]
     chat.send(NumMedia="1", MediaUrl0=twilio.media_url("alone"), MediaContentType0="image/jpeg")
     chat.wait_for("Terima kasih fotonya")
+
+
+NIK = "3571015708900001"
+
+
+def test_an_nik_leaves_no_trace_in_the_tracker_the_event_pipeline_or_the_logs(
+    stack: Dict[str, object], twilio: FakeTwilio
+) -> None:
+    chat = WhatsApp(stack["rasa"], twilio, str(stack["database_url"]))  # type: ignore[arg-type]
+    chat.send(Body=f"KTP elektronik saya belum jadi sudah 3 bulan, NIK saya {NIK}")
+    chat.wait_for("Baik, laporan administrasi kependudukan")
+    chat.send(Body="kelurahan pesantren rt 1 rw 3")
+    chat.wait_for("foto")  # the NIK came with the first message: not asked again
+    chat.send(Body="lewati")
+    summary = chat.wait_for("Apakah sudah benar?")
+    assert "…0001 (tersegel)" in summary
+    chat.send(Body="ya")
+    chat.wait_for("Nomor tiket")
+
+    engine = create_engine(sync_url(str(stack["database_url"])), future=True)
+    with engine.connect() as conn:
+        row = conn.execute(select(tickets).where(tickets.c.phone == chat.sender[9:])).one()
+    engine.dispose()
+    # It reached the department, sealed (backend/console/tickets.py opens it).
+    assert row.attributes["nik"]["last4"] == "0001" and NIK not in str(row.attributes)
+    tracker_url = f"{stack['rasa'].url}/conversations/{row.account_id}/tracker?token=test-token"
+    with urllib.request.urlopen(tracker_url) as response:
+        tracker = response.read().decode()
+    assert "[nomor …0001]" in tracker and NIK not in tracker
+    logs = Path(str(stack["logs"]))
+    # The sql event broker's store is the event pipeline's source; and every log.
+    kept = [p for p in logs.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".sqlite3" and p.name.startswith("events-") for p in kept)
+    assert [p.name for p in kept if NIK.encode() in p.read_bytes()] == []

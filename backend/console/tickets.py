@@ -46,7 +46,8 @@ from backend.context import context
 from backend.errors import Open311Error
 from backend.tables import tickets as ticket_table
 from backend.ticket_reads import Filters
-from lapor import waits
+from lapor import identity, waits
+from lapor.contact import ContactError
 from lapor.timeutil import utcnow
 
 bp = Blueprint("console_tickets", url_prefix="/console/tickets")
@@ -364,6 +365,7 @@ async def _ticket(
         status,
         area=area,
         attributes=_attributes(found, service),
+        has_sealed=any(_is_sealed(v) for v in found.attributes.values()),
         next_statuses=_next_statuses(found),
         note_required=sorted(workflow.NOTE_REQUIRED),
         similar=similar,
@@ -392,6 +394,11 @@ def _attributes(found: ticket_reads.Item, service: Any) -> List[Tuple[str, str]]
     for code, value in found.attributes.items():
         attribute = service.attribute(code) if service else None
         question = attribute.description if attribute else code
+        if _is_sealed(value):
+            shown.append(
+                (question, f"…{value['last4']} (tersegel: buka lewat 'Data pribadi pelapor')")
+            )
+            continue
         names = dict(attribute.values) if attribute else {}
         values = value if isinstance(value, list) else [value]
         shown.append((question, ", ".join(str(names.get(str(v), v)) for v in values)))
@@ -558,6 +565,29 @@ class Reveal:
     shown: bool = False
     phone: Optional[str] = None  # None once shown: the reporter left no number
     by: str = ""
+    # Sealed answers (an NIK, lapor/identity.py) opened with the number: (question, digits).
+    sealed: Tuple[Tuple[str, str], ...] = ()
+
+
+def _is_sealed(value: Any) -> bool:
+    return isinstance(value, dict) and "sealed" in value and "last4" in value
+
+
+def _opened(request: Request, found: ticket_reads.Item) -> Tuple[Tuple[str, str], ...]:
+    """The ticket's sealed answers, opened (only ever for this reveal form)."""
+    ctx = context(request)
+    service = ctx.catalogue.service(found.service_code)
+    opened: List[Tuple[str, str]] = []
+    for code, value in found.attributes.items():
+        if not _is_sealed(value):
+            continue
+        attribute = service.attribute(code) if service else None
+        try:
+            digits = identity.open_number(str(value["sealed"]), ctx.cipher)
+        except (ContactError, ValueError):
+            digits = "tidak dapat dibuka (kunci berbeda)"
+        opened.append((attribute.description if attribute else code, digits))
+    return tuple(opened)
 
 
 @page(bp, "/<service_request_id:str>/reveal", QUEUE_ROLES, methods=("POST",), name="ticket_reveal")
@@ -577,12 +607,17 @@ async def reveal_phone(
             request, person, service_request_id, 400, problem=problem, reveal=Reveal(reason)
         )
     phone = await _reporter_phone(request, found.id)
+    sealed = _opened(request, found)
     async with ctx.engine.begin() as conn:
-        detail = {"reason": reason, "had_phone": phone is not None}
+        detail = {
+            "reason": reason,
+            "had_phone": phone is not None,
+            "sealed": [q for q, _ in sealed],
+        }
         await people.audit(
             conn, person.username, "ticket.reveal_phone", "ticket", service_request_id, detail
         )
-    shown = Reveal(reason, shown=True, phone=phone, by=person.display_name)
+    shown = Reveal(reason, shown=True, phone=phone, by=person.display_name, sealed=sealed)
     return await _ticket(request, person, service_request_id, reveal=shown)
 
 

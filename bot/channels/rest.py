@@ -19,15 +19,18 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import commands
+from bot.channels.identity import sealing
 from bot.settings import get_settings
 from lapor import bearer
+from lapor.contact import ContactCipher
 
 
 class TokenRestInput(RestInput):
     """Named `rest` like Rasa's: the same URL, /webhooks/rest/webhook."""
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        blueprint = super().blueprint(commands.guarded(on_new_message))
+        cipher = ContactCipher.from_settings(get_settings())
+        blueprint = super().blueprint(commands.guarded(sealing(on_new_message, cipher)))
         token = get_settings().rest_channel_token
 
         @blueprint.middleware("request")

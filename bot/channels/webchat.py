@@ -32,8 +32,10 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, Sanic
 
 from bot.channels import commands, inbound
+from bot.channels.identity import sealing
 from bot.settings import get_settings
 from lapor import mediaurls, webchat
+from lapor.contact import ContactCipher
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +87,8 @@ class WebChatInput(SocketIOInput):
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> Callable[[Text, Any], Awaitable[None]]:
         sio = cast(socketio.AsyncServer, self.sio)
-        guarded = commands.guarded(on_new_message, rebuild=channel_command)
+        cipher = ContactCipher.from_settings(get_settings())
+        guarded = commands.guarded(sealing(on_new_message, cipher), rebuild=channel_command)
 
         async def handle(sid: Text, data: Any) -> None:
             session = (await sio.get_session(sid, namespace=self.namespace)).get("session_id")

@@ -29,6 +29,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
 from bot.channels import commands, inbound
+from bot.channels.identity import seal_message
 from bot.channels.media import BackendMedia, MediaStoreError
 from bot.settings import BotSettings, get_settings
 from lapor import channels
@@ -295,16 +296,15 @@ class WhatsAppInput(InputChannel):
             if not received.media:  # a refused photo already got its answer
                 await self.output.send_text_message(received.sender, UNSUPPORTED)
             return
-        await on_new_message(
-            UserMessage(
-                text,
-                self.output,
-                conversation,
-                input_channel=self.name(),
-                message_id=received.message_sid,
-                metadata=metadata,
-            )
+        message = UserMessage(
+            text,
+            self.output,
+            conversation,
+            input_channel=self.name(),
+            message_id=received.message_sid,
+            metadata=metadata,
         )
+        await on_new_message(seal_message(message, self.cipher))
 
     async def _text(self, received: inbound.Inbound, conversation: str) -> str:
         if received.button_payload:

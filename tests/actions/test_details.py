@@ -77,7 +77,7 @@ async def test_an_answer_in_the_opening_message_is_not_asked_again() -> None:
     )
     slots, messages = await run_form(t)
     assert slots["attributes"] == {"program": "bpnt"}
-    assert slots["details"] is True
+    assert slots.get("details") is None  # the NIK is still to offer
     # The household's place is still to ask: "ibu saya" is not a street.
     assert "location" not in slots
     assert messages == ["Baik, laporan bantuan sosial (BPNT)."]
@@ -279,3 +279,60 @@ async def test_taking_the_offer_starts_the_report_with_its_words_and_place() -> 
     assert (found["location"], found["kelurahan"]) == ("depan rumah", "Bangsal")
     assert found["other_problem"] is None  # spent
     assert messages == ["Baik, laporan saluran air di depan rumah, Kel. Bangsal."]
+
+
+def sealed_message(text: str) -> tuple[str, Dict[str, Any]]:
+    """The text and metadata Rasa gets from a channel (bot/channels/identity.py)."""
+    from cryptography.fernet import Fernet
+
+    from lapor.contact import ContactCipher
+    from lapor.identity import METADATA_KEY, seal_numbers
+
+    replaced, sealed = seal_numbers(text, ContactCipher(Fernet.generate_key()))
+    return replaced, {METADATA_KEY: [n.as_metadata() for n in sealed]}
+
+
+NIK_ASKED = {"category": "civil_registry", "requested_slot": "details"}
+
+
+async def test_an_nik_is_kept_sealed_and_repeated_by_its_last_four_digits() -> None:
+    text, metadata = sealed_message("nik saya 3571015708900001")
+    found, messages = await run_form(tracker(text, "inform", slots=NIK_ASKED, metadata=metadata))
+    assert messages == [] and found["details"] is True
+    value = found["attributes"]["nik"]
+    assert value["last4"] == "0001" and "3571015708900001" not in str(found)
+    slots = {
+        **NIK_ASKED,
+        **found,
+        "location": "RT 02 RW 05",
+        "kelurahan": "Bangsal",
+        "description": "KTP belum jadi",
+        "photo": SKIPPED,
+        "requested_slot": "confirmed",
+    }
+    summary = await ask(AskConfirmed(), tracker("", "inform", slots=slots))
+    assert "• NIK yang bersangkutan: …0001 (tersegel)" in summary["text"]
+    report = Report.from_tracker(tracker("ya", "affirm", slots={**slots, "confirmed": True}))
+    assert report is not None and report.open311_form()["attribute[nik]"] == value["sealed"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("357101570890000", "yang Bapak/Ibu kirim 15 angka"),
+        ("3571013002901234", "tanggal lahirnya tidak mungkin"),
+        ("0000000000000000", "angka 0 semua"),
+        ("nik saya lupa pak", "16 angka, seperti di KTP atau KK. Atau pilih Lewati."),
+    ],
+)
+async def test_a_wrong_nik_is_explained_and_asked_again(typed: str, says: str) -> None:
+    text, metadata = sealed_message(typed)
+    found, messages = await run_form(tracker(text, "inform", slots=NIK_ASKED, metadata=metadata))
+    assert "details" not in found and not found.get("attributes")
+    assert len(messages) == 1 and says in messages[0]
+
+
+async def test_an_nik_in_the_opening_message_is_not_asked_again() -> None:
+    text, metadata = sealed_message("KTP elektronik saya belum jadi, NIK 3571015708900001")
+    found, _ = await run_form(tracker(text, "report_civil_registry", metadata=metadata))
+    assert found["attributes"]["nik"]["last4"] == "0001" and found["details"] is True

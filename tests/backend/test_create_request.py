@@ -248,3 +248,46 @@ async def test_a_photo_url_that_was_never_stored_is_refused(app: Sanic, database
     assert status == 400
     assert body[0]["description"] == f"media_url {unknown!r} is not a stored photo"
     assert count_rows(database_url) == (0, 0)
+
+
+VALID_NIK = "3571015708900001"  # Kota Kediri, born 17-08-1990 (a woman: day + 40)
+
+
+def _stored_attributes(database_url: str) -> dict:
+    from sqlalchemy import create_engine, select
+
+    from backend.tables import tickets
+    from lapor.db import sync_url
+
+    engine = create_engine(sync_url(database_url), future=True)
+    with engine.connect() as conn:
+        stored = conn.execute(select(tickets.c.attributes)).scalars().all()
+    engine.dispose()
+    return stored[-1]
+
+
+async def test_an_nik_is_stored_sealed_whether_it_came_sealed_or_plain(
+    app: Sanic, settings: BackendSettings, database_url: str
+) -> None:
+    from lapor.contact import ContactCipher
+    from lapor.identity import open_number
+
+    cipher = ContactCipher.from_settings(settings)
+    for given in (cipher.seal_value(VALID_NIK), VALID_NIK):
+        form = valid_form(service_code="social_aid", **{"attribute[nik]": given})
+        status, _ = await post_request(app, form)
+        assert status == 201
+        stored = _stored_attributes(database_url)["nik"]
+        assert VALID_NIK not in str(stored) and stored["last4"] == "0001"
+        assert open_number(stored["sealed"], cipher) == VALID_NIK
+
+
+@pytest.mark.parametrize(
+    "given", ["357101570890000", "3571013002901234", "0000000000000000", "not-a-token"]
+)
+async def test_a_wrong_nik_is_refused_without_echoing_it(app: Sanic, given: str) -> None:
+    form = valid_form(service_code="social_aid", **{"attribute[nik]": given})
+    status, body = await post_request(app, form)
+    assert status == 400
+    assert body[0]["description"].startswith("attribute[nik] is not a")
+    assert given not in str(body)

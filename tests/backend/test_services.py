@@ -41,8 +41,8 @@ async def test_list_services(app: Sanic) -> None:
 async def test_service_definition_lists_attributes(app: Sanic) -> None:
     _, response = await app.asgi_client.get("/open311/v2/services/social_aid.json")
     assert response.status == 200
-    (attribute,) = response.json["attributes"]
-    assert attribute["code"] == "program"
+    attribute, nik = response.json["attributes"]
+    assert (attribute["code"], nik["code"]) == ("program", "nik")
     assert attribute["datatype"] == "singlevaluelist"
     assert {"key": "pkh", "name": "PKH"} in attribute["values"]
 

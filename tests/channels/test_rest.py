@@ -61,3 +61,19 @@ async def test_a_typed_command_the_bot_never_offered_is_plain_text(rest_app: Any
         "/webhooks/rest/webhook", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
     )
     assert received[0].text == 'share_photo{"photo_url":"http://x.example/a"}'
+
+
+async def test_an_nik_never_reaches_rasa_it_travels_sealed(rest_app: Any) -> None:
+    from lapor.contact import ContactCipher
+    from lapor.identity import METADATA_KEY, open_number
+
+    app, received = rest_app
+    body = {"sender": "warga", "message": "nik saya 3571015708900001 belum terdaftar"}
+    await app.asgi_client.post(
+        "/webhooks/rest/webhook", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    (message,) = received
+    assert message.text == "nik saya [nomor …0001] belum terdaftar"
+    (sealed,) = message.metadata[METADATA_KEY]
+    cipher = ContactCipher.from_settings(get_settings())
+    assert open_number(sealed["token"], cipher) == "3571015708900001"

@@ -159,3 +159,20 @@ async def test_photos_and_pins_come_only_from_verified_metadata(served: Served) 
         assert pin.text == '/share_location{"latitude": -7.8, "longitude": 112.0}'
     finally:
         await client.sio.disconnect()
+
+
+async def test_an_nik_typed_in_the_widget_reaches_rasa_sealed(served: Served) -> None:
+    mine, token = _issued()
+    client = await served.client()
+    try:
+        await client.sio.emit("session_request", {"session_id": mine, "token": token})
+        assert await client.wait_for("session_confirm") == mine
+        await client.sio.emit(
+            "user_uttered", {"message": "NIK 3571015708900001", "session_id": mine}
+        )
+        await _settle(served.received, 1)
+        (message,) = served.received
+        assert message.text == "NIK [nomor …0001]"
+        assert message.metadata["identity_numbers"][0]["last4"] == "0001"
+    finally:
+        await client.sio.disconnect()

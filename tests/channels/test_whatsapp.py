@@ -47,6 +47,17 @@ async def test_signed_message_is_acknowledged_at_once_and_answered_by_rest(
     assert fake.calls[-1].authorization == fake.expected_auth()
 
 
+async def test_an_nik_is_sealed_before_rasa_sees_the_message(harness: Harness) -> None:
+    from lapor.identity import open_number
+
+    await harness.post(WEBHOOK, message_form(sid(), "bansos ibu saya NIK 3571015708900001"))
+    await harness.settle(1)
+    (message,) = harness.received
+    assert message.text == "bansos ibu saya NIK [nomor …0001]"
+    (sealed,) = message.metadata["identity_numbers"]
+    assert open_number(sealed["token"], harness.channel.cipher) == "3571015708900001"
+
+
 @pytest.mark.parametrize("signature", [None, "bm90LWEtc2lnbmF0dXJl"])
 async def test_missing_or_wrong_signature_is_403_and_not_processed(
     harness: Harness, signature
