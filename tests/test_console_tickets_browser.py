@@ -62,6 +62,7 @@ def file_report(
     address: str = "Jl. Dhoho depan toko emas",
     pin: Optional[tuple[float, float]] = SETONOGEDONG,
     media: Optional[str] = None,
+    **attributes: str,
 ) -> str:
     """A report filed through the Open311 API, as the chatbot files one."""
     form = valid_form(
@@ -72,6 +73,7 @@ def file_report(
         account_id=f"whatsapp:p-{uuid.uuid4().hex}",  # one citizen each: under the hourly cap
         media_url=media,
         **({"lat": str(pin[0]), "long": str(pin[1])} if pin else {}),
+        **{f"attribute[{code}]": value for code, value in attributes.items()},
     )
     response = requests.post(f"{url}/open311/v2/requests.json", data=form, timeout=10)
     assert response.status_code == 201, response.text
@@ -234,3 +236,30 @@ def test_canned_replies_and_the_number_work_on_a_phone(
     assert sari.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(sari, "petugas-laporan-ponsel")
     sari.context.close()
+
+
+def test_the_category_answers_show_and_an_nik_opens_only_with_a_reason(
+    site: Dict[str, Any], browser: Browser
+) -> None:
+    url, nik = site["url"], "3571015708900001"
+    run(make_person(site["database_url"], "wulan", ["staff"], "dinsos"))
+    number = file_report(
+        url, "social_aid", "BPNT ibu saya tidak cair 3 bulan", "RT 02 RW 05, Kel. Bangsal",
+        program="bpnt", nik=nik,
+    )  # fmt: skip
+    wulan = signed_in_page(browser, url, "wulan", f"/console/tickets/{number}", LAPTOP)
+    facts = wulan.locator("dl").first
+    expect(facts).to_contain_text("Program bantuan")
+    expect(facts).to_contain_text("BPNT")
+    expect(facts).to_contain_text("…0001 (tersegel")
+    expect(wulan.locator("body")).not_to_contain_text(nik)
+    shot(wulan, "petugas-rincian-kategori")
+    wulan.get_by_label("Alasan membuka nomor").fill("Cek data penerima di DTKS untuk bulan ini.")
+    wulan.get_by_role("button", name="Buka nomor dan NIK pelapor").click()
+    box = wulan.locator(".revealed")
+    expect(box).to_contain_text(f"NIK penerima: {nik}")
+    box.scroll_into_view_if_needed()
+    wulan.locator("#reveal").screenshot(path=str(SHOTS / "petugas-nik-dibuka.png"))
+    wulan.goto(f"{url}/console/tickets/{number}")
+    expect(wulan.locator("body")).not_to_contain_text(nik)
+    wulan.context.close()
