@@ -98,7 +98,11 @@ def stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
 def test_a_complaint_over_http_becomes_a_ticket(stack: Stack) -> None:
     sender = f"e2e-{uuid.uuid4().hex[:8]}"
     first = stack.text(sender, "lampu jalan di gang 3 Bandar Lor mati sejak kemarin")
-    assert "foto" in first.lower()  # category, place and description came in one message
+    # Category, place and description came in one message: said back, then the
+    # category's own question, then the photo.
+    assert first.startswith("Baik, laporan lampu jalan di gang 3, Kel. Bandar Lor.")
+    assert "nomor pada tiang" in first
+    assert "foto" in stack.text(sender, "lewati").lower()
     summary = stack.text(sender, "lewati")
     assert "Apakah sudah benar?" in summary
     assert "gang 3" in summary and "Bandar Lor" in summary

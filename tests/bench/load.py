@@ -26,7 +26,8 @@ from tests.model import trained_model
 # One complaint, filed and confirmed: what most of our traffic looks like.
 OUR_SCRIPT = [
     "lampu jalan di gang 3 Bandar Lor mati sejak kemarin",
-    "lewati",
+    "lewati",  # the pole number
+    "lewati",  # the photo
     "ya",
 ]
 STOCK_SCRIPT = ["hello", "I am sad", "yes"]

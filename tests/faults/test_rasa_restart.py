@@ -11,7 +11,8 @@ pytestmark = pytest.mark.e2e
 
 def test_conversations_go_on_after_rasa_restarts_and_file_once(stack: Stack) -> None:
     rest, whatsapp = RestCitizen(stack), WhatsAppCitizen(stack)
-    assert "foto" in rest.say("lampu jalan di gang 3 Bandar Lor mati sejak kemarin").lower()
+    assert "nomor pada tiang" in rest.say("lampu jalan di gang 3 Bandar Lor mati sejak kemarin")
+    assert "foto" in rest.say("lewati").lower()  # no pole number
     whatsapp.send("sampah numpuk di depan pasar bandar kelurahan bandar lor")
     whatsapp.wait_for("foto")
 

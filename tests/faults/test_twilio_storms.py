@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 def _report(citizen: WhatsAppCitizen, errors: List[BaseException]) -> None:
     try:
-        citizen.send("lampu jalan di gang 3 Bandar Lor mati sejak kemarin")
+        citizen.send("sampah numpuk di depan pasar bandar kelurahan bandar lor")
         citizen.wait_for("foto", timeout=90)
         citizen.send("lewati")
         citizen.wait_for("Apakah sudah benar?", timeout=90)
@@ -48,7 +48,7 @@ def test_a_ticket_number_sent_during_a_long_429_storm_still_reaches_the_citizen(
     stack: Stack,
 ) -> None:
     citizen = WhatsAppCitizen(stack)
-    citizen.send("lampu jalan di gang 3 Bandar Lor mati sejak kemarin")
+    citizen.send("sampah numpuk di depan pasar bandar kelurahan bandar lor")
     citizen.wait_for("foto")
     citizen.send("lewati")
     citizen.wait_for("Apakah sudah benar?")
