@@ -113,6 +113,8 @@ class ValidateReportForm(FormValidationAction):
         place = _named_facility(tracker, kind) or places.from_entities(tracker)
         if place is None and requested == "location" and latest.text(tracker):
             place = places.from_text(latest.text(tracker))
+        if place and kind == "household" and requested == "location":
+            place = places.with_kelurahan(place, latest.text(tracker))
         if place and kind == "household" and not place.kelurahan:
             # Social aid and civil registry are about a household: its
             # kelurahan, not a street ("depan rumah" says nothing).

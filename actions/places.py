@@ -14,6 +14,8 @@ from lapor.gazetteer import Gazetteer, Word
 from lapor.wilayah import Area, default_wilayah
 
 _WORDS = re.compile(r"[^\W_]+(?:'[^\W_]+)?")
+# Words a model sometimes tags as a location that name no place on their own.
+GENERIC_PLACES = {"jalan", "jln", "jl", "gang", "gg", "lokasi", "sini", "situ", "sana", "rumah"}
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def from_entities(tracker: Tracker) -> Optional[Place]:
     17" once became "gang 3 17", two far-apart pieces glued into no address.
     Pieces of one place that the model split are joined by the NLU already
     (bot/components/locations.py)."""
-    where = _first(tracker, "location") or _first(tracker, "facility")
+    where = _first_place(tracker) or _first(tracker, "facility")
     rt_rw = _first(tracker, "rt_rw")
     if rt_rw and not (where and _folded(rt_rw) in _folded(where)):
         where = f"{where}, {rt_rw}" if where else rt_rw
@@ -68,8 +70,9 @@ def from_entities(tracker: Tracker) -> Optional[Place]:
     if not where and kelurahan is None:
         return None
     if kelurahan is None and where:
-        # "puskesmas Sukorame" is one facility (docs/nlu.md), and names its kelurahan.
-        kelurahan = _kelurahan_in(where)
+        # "puskesmas Sukorame" is one facility (docs/nlu.md), and names its kelurahan;
+        # and "bangsal rt 02 rw 05" names one the model did not tag.
+        kelurahan = _kelurahan_in(where) or _kelurahan_in(tracker.latest_message.get("text") or "")
     return _place(where, kelurahan)
 
 
@@ -82,10 +85,29 @@ def facility(text: str, kind: str) -> Optional[Place]:
     return _place(found.name, found.kelurahan or _kelurahan_in(found.name))
 
 
-def _kelurahan_in(text: str) -> Optional[str]:
+def _kelurahan_in(text: str, expected: bool = False) -> Optional[str]:
     words = [Word(m.group(), m.start(), m.end()) for m in _WORDS.finditer(text)]
-    matches = gazetteer().find(words)
+    matches = gazetteer().find(words, expect_kelurahan=expected)
     return matches[0].name if matches else None
+
+
+def with_kelurahan(place: Place, answer: str) -> Place:
+    """An answer to "which kelurahan?": a name there is one ("bangsal rt 02"),
+    even one that is also a common word."""
+    if place.kelurahan or not answer:
+        return place
+    found = _place(place.location, _kelurahan_in(answer, expected=True))
+    return Place(
+        found.location, found.kelurahan, found.kelurahan_code, place.latitude, place.longitude
+    )
+
+
+def _first_place(tracker: Tracker) -> Optional[str]:
+    """The first location that names a place: a bare "jalan" or "rumah" that the
+    model tagged before "jl. kawi" says nothing about where."""
+    found = [v.strip() for v in entity_values(tracker, "location") if v.strip()]
+    named = [v for v in found if _folded(v) not in GENERIC_PLACES]
+    return (named or found or [None])[0]
 
 
 def _first(tracker: Tracker, entity: str) -> Optional[str]:

@@ -336,6 +336,12 @@ EXPECTED_ATTRIBUTES = {
 }
 
 
+def _shown(reply: Dict[str, Any]) -> str:
+    """A bot message as the citizen sees it: its text and its buttons."""
+    buttons = " | ".join(b["title"] for b in reply.get("buttons") or [])
+    return (reply.get("text") or "") + (f"  [{buttons}]" if buttons else "")
+
+
 @pytest.mark.parametrize("category", sorted(CONVERSATIONS))
 def test_each_category_asks_its_own_questions_and_files_the_answers(
     stack: Stack, category: str
@@ -343,9 +349,9 @@ def test_each_category_asks_its_own_questions_and_files_the_answers(
     sender = f"e2e-{category}-{uuid.uuid4().hex[:6]}"
     transcript: List[str] = []
     for said, expected in CONVERSATIONS[category]:
-        reply = stack.text(sender, said)
-        transcript += [f"Warga: {said}", *(f"Bot:   {line}" for line in reply.splitlines())]
-        assert expected in reply, "\n".join(transcript)
+        lines = [_shown(r) for r in stack.say(sender, said)]
+        transcript += [f"Warga: {said}", *(f"Bot:   {line}" for line in lines)]
+        assert expected in "\n".join(lines), "\n".join(transcript)
     if os.environ.get("TRANSCRIPTS_DIR"):
         folder = Path(os.environ["TRANSCRIPTS_DIR"])
         folder.mkdir(parents=True, exist_ok=True)

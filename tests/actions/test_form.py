@@ -311,3 +311,26 @@ async def test_a_facility_named_after_its_kelurahan_gives_the_place_and_keluraha
     found = {e["name"]: e["value"] for e in events}
     # Spelled as the shipped list spells it (data/places/facilities.yml).
     assert (found["location"], found["kelurahan"]) == ("Puskesmas Sukorame", "Sukorame")
+
+
+async def test_a_bare_word_tagged_as_a_place_gives_way_to_the_street() -> None:
+    text = "jalan berlubang besar di jl. kawi, sudah seminggu"
+    t = tracker(
+        text,
+        "report_road",
+        entities=[entity("location", "jalan", 0, 5), entity("location", "jl. kawi", 26, 34)],
+    )
+    events, _ = await run_form(t)
+    assert {e["name"]: e["value"] for e in events}["location"] == "jl. kawi"
+
+
+async def test_a_kelurahan_the_model_did_not_tag_is_read_from_the_words() -> None:
+    t = tracker(
+        "bangsal rt 02 rw 05",
+        "inform_location",
+        entities=[entity("rt_rw", "rt 02 rw 05", 8, 19)],
+        slots={"category": "social_aid", "requested_slot": "location"},
+    )
+    events, _ = await run_form(t)
+    found = {e["name"]: e["value"] for e in events}
+    assert (found["location"], found["kelurahan"]) == ("rt 02 rw 05", "Bangsal")

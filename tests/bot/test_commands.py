@@ -65,3 +65,15 @@ async def test_a_command_the_channel_built_is_kept() -> None:
     guarded = commands.guarded(on_new_message, rebuild=lambda m: "/share_photo")
     await guarded(UserMessage("anything", sender_id="warga"))
     assert seen == ["/share_photo"]
+
+
+def test_a_typed_button_title_is_that_button() -> None:
+    offered = [
+        {"title": "Kecil", "payload": '/choose_value{"answer": "small"}'},
+        {"title": "Lewati", "payload": '/choose_value{"answer": "-"}'},
+    ]
+    assert commands.typed_button(" Lewati. ", offered) == '/choose_value{"answer": "-"}'
+    assert commands.typed_button("kecil", offered) == '/choose_value{"answer": "small"}'
+    # Not a title: left to the NLU; and nothing typed matches a button not offered.
+    assert commands.typed_button("lewati saja", offered) is None
+    assert commands.typed_button("lewati", []) is None
