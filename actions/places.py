@@ -107,7 +107,8 @@ def _first_place(tracker: Tracker) -> Optional[str]:
     model tagged before "jl. kawi" says nothing about where."""
     found = [v.strip() for v in entity_values(tracker, "location") if v.strip()]
     named = [v for v in found if _folded(v) not in GENERIC_PLACES]
-    return (named or found or [None])[0]
+    chosen = named or found
+    return chosen[0] if chosen else None
 
 
 def _first(tracker: Tracker, entity: str) -> Optional[str]:
