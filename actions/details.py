@@ -39,18 +39,22 @@ def extract(
     found = {**before, **_from_entities(service, tracker, before)}
     question = answers.pending(service, found)
     asked = tracker.get_slot("requested_slot") == "details" and not not_an_answer
+    explained = False
     # The question just asked, unless an entity of this very message answered it.
     if question and asked and question == answers.pending(service, before):
         typed = _typed(question, tracker, skip)
         if typed.problem:
             dispatcher.utter_message(text=typed.problem)
+            explained = True
         elif typed.value is not None:
             found[question.code] = typed.value
     done = True if answers.pending(service, found) is None else None
     changed: Dict[Text, Any] = {}
     if found != (tracker.get_slot("attributes") or {}):
         changed["attributes"] = found
-    if done != tracker.get_slot("details"):
+    if done != tracker.get_slot("details") or explained:
+        # A wrong answer that was explained is still an answer to the question:
+        # Rasa then asks it again, instead of treating the message as off-topic.
         changed["details"] = done
     return changed
 

@@ -120,6 +120,7 @@ class ValidateReportForm(FormValidationAction):
             # kelurahan, not a street ("depan rumah" says nothing).
             if requested == "location":
                 dispatcher.utter_message(text=texts.ASK_KELURAHAN)
+                return {"location": None}  # answered, but not enough: asked again
             return {}
         return place.slots() if place else {}
 
