@@ -366,3 +366,38 @@ def test_each_category_asks_its_own_questions_and_files_the_answers(
         sealed = attributes.pop("nik")
         assert sealed["last4"] == "0001"
     assert attributes == EXPECTED_ATTRIBUTES.get(category, {})
+
+
+def test_a_second_problem_in_the_message_is_offered_after_the_first_is_filed(
+    stack: Stack,
+) -> None:
+    sender = f"e2e-two-{uuid.uuid4().hex[:6]}"
+    transcript: List[str] = []
+
+    def say(text: str) -> str:
+        lines = [_shown(r) for r in stack.say(sender, text)]
+        transcript.extend([f"Warga: {text}", *(f"Bot:   {line}" for line in lines)])
+        return "\n".join(lines)
+
+    def skip_to_the_summary() -> None:
+        # The photo, and a pole number if the report is the street light's.
+        for _ in range(3):
+            if "Apakah sudah benar?" in say("lewati"):
+                return
+        raise AssertionError("\n".join(transcript))
+
+    first = say("lampu jalan mati dan selokan mampet di gang 3 bandar lor")
+    assert "Saya juga membaca masalah" in first, "\n".join(transcript)
+    skip_to_the_summary()
+    filed = say("ya")
+    assert "Nomor tiket" in filed and "juga menyebut masalah" in filed, "\n".join(transcript)
+    # Typed, the button's title is the button: the second report starts at the same place.
+    second = say("ya, laporkan juga")
+    assert "gang 3, Kel. Bandar Lor." in second, "\n".join(transcript)
+    skip_to_the_summary()
+    assert "Nomor tiket" in say("ya"), "\n".join(transcript)
+    if os.environ.get("TRANSCRIPTS_DIR"):
+        folder = Path(os.environ["TRANSCRIPTS_DIR"])
+        (folder / "second_problem.txt").write_text("\n".join(transcript) + "\n", encoding="utf-8")
+    codes = sorted(row.service_code for row in stack.tickets_of(sender))
+    assert codes == ["drainage", "street_light"], "\n".join(transcript)
