@@ -609,11 +609,9 @@ async def reveal_phone(
     phone = await _reporter_phone(request, found.id)
     sealed = _opened(request, found)
     async with ctx.engine.begin() as conn:
-        detail = {
-            "reason": reason,
-            "had_phone": phone is not None,
-            "sealed": [q for q, _ in sealed],
-        }
+        detail: Dict[str, Any] = {"reason": reason, "had_phone": phone is not None}
+        if sealed:  # which sealed answers (an NIK) were opened with the number
+            detail["sealed"] = [question for question, _ in sealed]
         await people.audit(
             conn, person.username, "ticket.reveal_phone", "ticket", service_request_id, detail
         )

@@ -105,3 +105,31 @@ async def test_a_ticket_without_a_number_says_so(
     assert response.status == 200
     assert "Pelapor tidak meninggalkan nomor telepon" in response.text
     assert [d["had_phone"] for _, _, d in await reveals(database_url)] == [False]
+
+
+async def test_a_sealed_nik_opens_with_the_number_and_the_audit_names_it(
+    app: Sanic, database_url: str, dishub: Browser
+) -> None:
+    from lapor.contact import ContactCipher
+    from lapor.settings import WhatsAppSettings
+
+    nik = "3571015708900001"
+    light = await file_ticket(database_url)
+    number = light.service_request_id
+    # As backend/forms.py stores one: sealed with the contact key, last four digits beside.
+    token = ContactCipher.from_settings(WhatsAppSettings()).seal_value(nik)
+    engine = create_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(ticket_table)
+            .where(ticket_table.c.id == light.id)
+            .values(attributes={"nik": {"sealed": token, "last4": "0001"}})
+        )
+    await engine.dispose()
+    page = await get(app, dishub, f"/console/tickets/{number}")
+    assert nik not in page.text and "…0001 (tersegel" in page.text
+    assert "Buka nomor dan NIK pelapor" in page.text
+    response = await post(app, dishub, f"/console/tickets/{number}/reveal", {"reason": REASON})
+    assert nik in response.text
+    ((_, _, detail),) = await reveals(database_url)
+    assert detail == {"reason": REASON, "had_phone": True, "sealed": ["nik"]}
