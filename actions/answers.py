@@ -84,10 +84,7 @@ def shown(attribute: Attribute, value: Any) -> str:
         return "tidak diisi"
     if isinstance(value, dict) and "last4" in value:
         return f"…{value['last4']} (tersegel)"
-    names = dict(attribute.values)
-    if isinstance(value, list):
-        return ", ".join(names.get(str(v), str(v)) for v in value)
-    return str(names.get(value, value))
+    return attribute.named(value)
 
 
 def _value(attribute: Attribute, text: str) -> Any:

@@ -9,10 +9,10 @@ from typing import Any, Dict, Optional
 from rasa_sdk import Tracker
 
 from actions import answers, places, texts
+from actions.answers import SKIPPED  # also the photo slot's value when none was sent
 from actions.catalogue import catalogue
 from lapor import channels
 
-SKIPPED = "-"  # the photo slot's value when the citizen chose not to send one
 PLACE_SLOTS = ("kelurahan", "kelurahan_code", "latitude", "longitude")
 # The entity of the "follow the similar report" button (actions/prompts.py).
 FOLLOW = "follow"

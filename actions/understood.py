@@ -10,7 +10,7 @@ from typing import Any, Mapping, Optional, Tuple
 from actions import answers, places, texts
 from actions.catalogue import catalogue
 from lapor.catalogue import Service
-from lapor.facilities import tokens
+from lapor.facilities import contains, tokens
 
 # Where one problem ends and another may begin in a message.
 _CLAUSES = re.compile(
@@ -56,11 +56,5 @@ def second_problem(text: str, main: str) -> Optional[Tuple[str, str]]:
 
 def _names(service: Service, words: Tuple[str, ...]) -> bool:
     """Whether the words contain one of the service's keywords (whole words)."""
-    for keyword in service.keywords:
-        key = tokens(keyword)
-        if len(keyword) < 3:
-            continue  # "kk" is also "kakak" in a chat
-        n = len(key)
-        if key and any(words[i : i + n] == key for i in range(len(words) - n + 1)):
-            return True
-    return False
+    # "kk" is also "kakak" in a chat: keywords under 3 letters are too ambiguous.
+    return any(len(k) >= 3 and tokens(k) and contains(words, tokens(k)) for k in service.keywords)

@@ -49,6 +49,12 @@ class Attribute:
     def value_keys(self) -> Tuple[str, ...]:
         return tuple(key for key, _ in self.values)
 
+    def named(self, value: Any) -> str:
+        """An answer as people read it: a value list's names, not its keys."""
+        names = dict(self.values)
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(names.get(str(v), str(v)) for v in values)
+
 
 @dataclass(frozen=True)
 class Service:

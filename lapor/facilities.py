@@ -38,7 +38,8 @@ def tokens(text: str) -> Tuple[str, ...]:
     return tuple(_ROMAN.get(t, t) for t in _TOKENS.findall(folded))
 
 
-def _contains(words: Tuple[str, ...], key: Tuple[str, ...]) -> bool:
+def contains(words: Tuple[str, ...], key: Tuple[str, ...]) -> bool:
+    """Whether `key` occurs in `words` as a run of whole words."""
     n = len(key)
     return any(words[i : i + n] == key for i in range(len(words) - n + 1))
 
@@ -54,7 +55,7 @@ class Facilities:
         """The listed facility the text names, if any (of the given kind)."""
         words = tokens(text)
         for key, facility in self._keys:
-            if (kind is None or facility.kind == kind) and _contains(words, key):
+            if (kind is None or facility.kind == kind) and contains(words, key):
                 return facility
         return None
 

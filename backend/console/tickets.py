@@ -399,9 +399,10 @@ def _attributes(found: ticket_reads.Item, service: Any) -> List[Tuple[str, str]]
                 (question, f"…{value['last4']} (tersegel: buka lewat 'Data pribadi pelapor')")
             )
             continue
-        names = dict(attribute.values) if attribute else {}
         values = value if isinstance(value, list) else [value]
-        shown.append((question, ", ".join(str(names.get(str(v), v)) for v in values)))
+        shown.append(
+            (question, attribute.named(value) if attribute else ", ".join(map(str, values)))
+        )
     return shown
 
 
