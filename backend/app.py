@@ -31,6 +31,7 @@ from backend import (
     widget,
 )
 from backend.context import AppContext, context
+from backend.editor.data_repo import DataRepo
 from backend.emergency import agencies, escalation, sends
 from backend.emergency import api as emergency_api
 from backend.errors import install_error_handlers
@@ -89,6 +90,7 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
             create_engine(settings.database_url),
             ContactCipher.from_settings(settings),
             directory,
+            DataRepo(settings.nlu_data_repo),
         )
 
     @app.after_server_start

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sanic.request import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from backend.editor.data_repo import DataRepo
 from backend.emergency.agencies import Directory
 from backend.settings import BackendSettings
 from lapor.catalogue import Catalogue
@@ -24,6 +25,8 @@ class AppContext:
     cipher: ContactCipher
     # Who 112 dispatches for which emergency (data/agencies.yml).
     agencies: Directory
+    # The training data's git working copy (the content editors' tool).
+    data_repo: DataRepo
 
 
 def context(request: Request) -> AppContext:

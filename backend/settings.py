@@ -11,12 +11,20 @@ from typing import Any, Dict, List, Literal, Optional, Tuple
 
 from pydantic import Field, validator
 
-from lapor.paths import AGENCIES_FILE, DEADLINES_FILE, GAZETTEER_FILE, SERVICES_FILE, VAR
+from lapor.paths import (
+    AGENCIES_FILE,
+    DEADLINES_FILE,
+    GAZETTEER_FILE,
+    REPO_ROOT,
+    SERVICES_FILE,
+    VAR,
+)
 from lapor.settings import (
     DEFAULT_BIND,
     DEFAULT_DATABASE_URL,
     DEFAULT_WIDGET_ORIGINS,
     DEVELOPMENT_API_KEY,
+    DEVELOPMENT_EDITOR_TOKEN,
     DEVELOPMENT_RASA_TOKEN,
     MiB,
     Problem,
@@ -143,6 +151,20 @@ class BackendSettings(WhatsAppSettings):
     # between each replica's looks for tickets whose time has come.
     deadlines_file: Path = Field(DEADLINES_FILE, env="DEADLINES_FILE")
     deadline_check_interval: float = Field(300.0, env="DEADLINE_CHECK_INTERVAL", gt=0)
+
+    # The content editors' tool (backend/editor/, docs/panduan-editor.md): the
+    # git working copy whose data/nlu they edit (shared by every replica); the
+    # confidence below which a citizen's message goes to their inbox; the
+    # deploy gate's floor for emergency recall and the largest drop in intent
+    # accuracy against the deployed model; the token the trainer worker and
+    # the Rasa replicas pulling models present.
+    nlu_data_repo: Path = Field(REPO_ROOT, env="NLU_DATA_REPO")
+    editor_inbox_confidence: float = Field(0.6, env="EDITOR_INBOX_CONFIDENCE", ge=0, le=1)
+    gate_emergency_recall: float = Field(0.98, env="GATE_EMERGENCY_RECALL", ge=0, le=1)
+    gate_accuracy_margin: float = Field(0.02, env="GATE_ACCURACY_MARGIN", ge=0, le=1)
+    editor_token: str = secret(DEVELOPMENT_EDITOR_TOKEN, "EDITOR_TOKEN")
+    # Seconds a training may go without word from its worker before another may take it.
+    training_lease_seconds: float = Field(120.0, env="TRAINING_LEASE_SECONDS", gt=0)
 
     @validator("rasa_url", always=True)
     def _rasa_api_on_localhost(cls, value: str, values: Dict[str, Any]) -> str:

@@ -380,3 +380,79 @@ canned_replies = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("updated_by", String(64), nullable=False),  # the username
 )
+
+# -- the content editors' tool (backend/editor/) ------------------------------
+
+nlu_inbox_decisions = Table(
+    "nlu_inbox_decisions",
+    metadata,
+    # What an editor decided about a message in the inbox (backend/editor/inbox.py):
+    # an intent (it became a training example), "prank" or "abaikan". Decided
+    # messages leave the inbox; the event itself stays where the pipeline put it.
+    Column(
+        "event_id",
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("conversation_events.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("decision", String(16), nullable=False),  # example, ignored
+    Column("intent", String(64)),
+    Column("example", Text),  # the annotated line written to data/nlu
+    Column("commit", String(40)),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+)
+
+nlu_trainings = Table(
+    "nlu_trainings",
+    metadata,
+    # A model training of one commit of the training data, done by the trainer
+    # worker (`python -m bot nlu train`); at most one runs at a time.
+    Column("id", Integer, primary_key=True),
+    Column("commit", String(40), nullable=False),
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    # queued, running, done (a model and its figures), failed
+    Column("state", String(16), nullable=False, index=True),
+    Column("worker", String(128)),
+    Column("started_at", DateTime(timezone=True)),
+    Column("lease_until", DateTime(timezone=True)),  # a running training's worker is alive
+    Column("finished_at", DateTime(timezone=True)),
+    Column("stage", String(128)),
+    Column("progress", Float, nullable=False, server_default="0"),
+    Column("log", Text, nullable=False, server_default=""),  # the last lines of the worker's log
+    Column("error", Text),
+)
+
+nlu_models = Table(
+    "nlu_models",
+    metadata,
+    # A trained model (the .tar.gz Rasa loads) and its figures on the held-out
+    # sets; served to every Rasa replica by the model server (backend/editor/model_server.py).
+    Column("id", Integer, primary_key=True),
+    Column(
+        "training_id",
+        Integer,
+        ForeignKey("nlu_trainings.id", ondelete="SET NULL"),
+        unique=True,
+    ),
+    Column("sha256", String(64), nullable=False, unique=True),  # the ETag
+    Column("filename", String(128), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("figures", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+nlu_deployments = Table(
+    "nlu_deployments",
+    metadata,
+    # Every deploy, rollback and refused deploy. The model Rasa serves is the
+    # one of the newest row that was not refused.
+    Column("id", Integer, primary_key=True),
+    Column("model_id", Integer, ForeignKey("nlu_models.id", ondelete="CASCADE"), nullable=False),
+    Column("action", String(16), nullable=False),  # deploy, rollback, refused
+    Column("reasons", JSON, nullable=False),  # why it was refused (Indonesian), or []
+    Column("actor", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+)

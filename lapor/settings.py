@@ -40,6 +40,8 @@ DEVELOPMENT_RASA_TOKEN = "dev-rasa-token"
 # one Rasa presents to the action server.
 DEVELOPMENT_REST_TOKEN = "dev-rest-token"
 DEVELOPMENT_ACTION_TOKEN = "dev-action-token"
+# The trainer worker and the model server's callers (Rasa replicas) show it to the backend.
+DEVELOPMENT_EDITOR_TOKEN = "dev-editor-token"
 DEVELOPMENT_CONTACT_KEY = base64.urlsafe_b64encode(
     hashlib.sha256(b"lapor-dev-contact-key").digest()
 ).decode()
@@ -50,6 +52,7 @@ DEVELOPMENT_SECRETS = frozenset(
         DEVELOPMENT_CONTACT_KEY,
         DEVELOPMENT_REST_TOKEN,
         DEVELOPMENT_ACTION_TOKEN,
+        DEVELOPMENT_EDITOR_TOKEN,
     }
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import logging
 import os
+import subprocess
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, AsyncIterator, Iterable, Iterator, List
@@ -120,9 +121,34 @@ def _truncate(url: str) -> None:
     engine.dispose()
 
 
+def clone_repo(target: Path) -> Path:
+    """A git working copy of the project as committed (never the checkout itself)."""
+    subprocess.run(
+        ["git", "clone", "--quiet", "--shared", str(servers.REPO_ROOT), str(target)],
+        check=True,
+    )
+    return target
+
+
+@pytest.fixture(scope="session")
+def shared_nlu_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The training data's working copy for tests that only read it."""
+    return clone_repo(tmp_path_factory.mktemp("nlu-repo") / "repo")
+
+
 @pytest.fixture
-def settings(database_url: str) -> BackendSettings:
-    return BackendSettings.load(database_url=database_url, open311_api_key="test-api-key")
+def nlu_repo(tmp_path: Path) -> Path:
+    """A working copy of its own, for a test whose editors save changes."""
+    return clone_repo(tmp_path / "nlu-repo")
+
+
+@pytest.fixture
+def settings(database_url: str, shared_nlu_repo: Path) -> BackendSettings:
+    return BackendSettings.load(
+        database_url=database_url,
+        open311_api_key="test-api-key",
+        nlu_data_repo=shared_nlu_repo,
+    )
 
 
 @pytest.fixture
