@@ -48,6 +48,24 @@ MENU: List[MenuItem] = [
         frozenset({"triage", "admin"}),
     ),
     MenuItem(
+        "/console/nlu/inbox",
+        "Kotak masuk bot",
+        "Pesan warga yang membuat bot ragu: tetapkan maksudnya agar bot belajar.",
+        frozenset({"editor"}),
+    ),
+    MenuItem(
+        "/console/nlu",
+        "Data latih bot",
+        "Contoh kalimat per maksud (intent): cari, tambah, ubah, hapus, tandai entitas.",
+        frozenset({"editor"}),
+    ),
+    MenuItem(
+        "/console/nlu/models",
+        "Model bot",
+        "Latih model baru, bandingkan angkanya, pasang atau kembalikan model lama.",
+        frozenset({"editor"}),
+    ),
+    MenuItem(
         "/console/users",
         "Pengguna",
         "Buat, ubah dan nonaktifkan akun konsol; atur ulang kata sandi.",
