@@ -31,6 +31,7 @@ from backend import (
     widget,
 )
 from backend.context import AppContext, context
+from backend.editor import worker_api
 from backend.editor.data_repo import DataRepo
 from backend.emergency import agencies, escalation, sends
 from backend.emergency import api as emergency_api
@@ -76,6 +77,7 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     app.blueprint(privacy_notice.bp)
     app.blueprint(emergency_api.bp)
     app.blueprint(bot_api.bp)
+    app.blueprint(worker_api.bp)
     widget.install_cors(app, settings.widget_origins)
     app.add_route(health, "/health", methods=["GET"])
     install_error_handlers(app)

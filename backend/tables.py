@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     false,
+    text,
     true,
 )
 
@@ -422,6 +423,15 @@ nlu_trainings = Table(
     Column("progress", Float, nullable=False, server_default="0"),
     Column("log", Text, nullable=False, server_default=""),  # the last lines of the worker's log
     Column("error", Text),
+    Column("figures", JSON),  # the new model's figures, sent before the model itself
+    # One training at a time across replicas and workers: a second claim fails here.
+    Index(
+        "uq_nlu_trainings_running",
+        "state",
+        unique=True,
+        postgresql_where=text("state = 'running'"),
+        sqlite_where=text("state = 'running'"),
+    ),
 )
 
 nlu_models = Table(

@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from ruamel.yaml import YAML
+
 from bot.settings import BotSettings, get_settings
 from lapor import logs
 from lapor.paths import REPO_ROOT
@@ -25,16 +27,22 @@ from lapor.settings import ConfigError
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    arguments = sys.argv[1:] if argv is None else argv
+    if arguments[:1] == ["nlu"]:  # the editors' model work (bot/nlu/cli.py)
+        from bot.nlu import cli
+
+        return cli.main(arguments[1:])
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
     parser.add_argument("--model", type=Path, help="a trained model (.tar.gz)")
-    args, rasa_options = parser.parse_known_args(argv)
+    args, rasa_options = parser.parse_known_args(arguments)
     # First: Rasa's imports (TensorFlow, libraries' warnings) come after it.
     logs.configure_rasa()
     try:
         # The channels Rasa builds read this same object (get_settings is cached).
         settings = get_settings()
         settings.check_production()
-        model = _model(args.model or settings.model)
+        # With a model server the deployed model is pulled; no local file is needed.
+        model = None if settings.model_server_url else _model(args.model or settings.model)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -44,6 +52,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ["ACTION_SERVER_TOKEN"] = settings.action_server_token
     # So do their event brokers (the conversation pipeline, docs/pipeline.md).
     os.environ.update(broker_environment(settings))
+    # And the model server's token (never written into the endpoints file).
+    os.environ["EDITOR_TOKEN"] = settings.editor_token
     return _run_rasa([*rasa_arguments(settings, model), *rasa_options])
 
 
@@ -60,15 +70,13 @@ def broker_environment(settings: BotSettings) -> Dict[str, str]:
     }
 
 
-def rasa_arguments(settings: BotSettings, model: Path) -> List[str]:
-    """The `rasa run` command line for these settings."""
-    endpoints = "endpoints.production.yml" if settings.production else "endpoints.yml"
+def rasa_arguments(settings: BotSettings, model: Optional[Path]) -> List[str]:
+    """The `rasa run` command line for these settings (no model: pulled from the server)."""
     return [
         "run",
-        "--model",
-        str(model),
+        *(["--model", str(model)] if model else []),
         "--endpoints",
-        str(REPO_ROOT / endpoints),
+        str(endpoints_file(settings)),
         "--credentials",
         str(REPO_ROOT / "bot" / "credentials.yml"),
         "--interface",
@@ -82,6 +90,28 @@ def rasa_arguments(settings: BotSettings, model: Path) -> List[str]:
         "--cors",
         *settings.widget_origins,
     ]
+
+
+def endpoints_file(settings: BotSettings) -> Path:
+    """endpoints.yml (endpoints.production.yml in production) and, with a model
+    server, the same plus Rasa's `models:` endpoint: replicas pull the deployed
+    model by ETag every MODEL_PULL_SECONDS and keep their conversations."""
+    name = "endpoints.production.yml" if settings.production else "endpoints.yml"
+    base = REPO_ROOT / name
+    if not settings.model_server_url:
+        return base
+    yaml = YAML()
+    endpoints = yaml.load(base.read_text(encoding="utf-8"))
+    endpoints["models"] = {
+        "url": settings.model_server_url,
+        "wait_time_between_pulls": settings.model_pull_seconds,
+        "headers": {"Authorization": "Bearer ${EDITOR_TOKEN}"},
+    }
+    target = settings.rasa_events_db.parent / f"endpoints-{settings.rasa_port}.yml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("w", encoding="utf-8") as handle:
+        yaml.dump(endpoints, handle)
+    return target
 
 
 def _model(given: Optional[Path]) -> Path:

@@ -12,12 +12,13 @@ from typing import Any, Dict, Optional, Tuple
 
 from pydantic import Field, validator
 
-from lapor.paths import VAR
+from lapor.paths import REPO_ROOT, VAR
 from lapor.settings import (
     DEFAULT_BIND,
     DEFAULT_WIDGET_ORIGINS,
     DEVELOPMENT_ACTION_TOKEN,
     DEVELOPMENT_API_KEY,
+    DEVELOPMENT_EDITOR_TOKEN,
     DEVELOPMENT_RASA_TOKEN,
     DEVELOPMENT_REST_TOKEN,
     WhatsAppSettings,
@@ -59,6 +60,19 @@ class BotSettings(WhatsAppSettings):
     rabbitmq_username: str = Field("guest", env="RABBITMQ_USERNAME")
     rabbitmq_password: str = secret("guest", "RABBITMQ_PASSWORD", feature="rabbitmq")
     rabbitmq_queue: str = Field("rasa_events", env="RABBITMQ_QUEUE")
+
+    # The model server (the backend's /editor/v1/model): set, every replica
+    # pulls the model the editors deployed, every MODEL_PULL_SECONDS, keeping
+    # conversations across the swap; unset, Rasa serves the local model file.
+    model_server_url: str = Field("", env="MODEL_SERVER_URL")
+    model_pull_seconds: int = Field(10, env="MODEL_PULL_SECONDS", ge=1)
+    # The trainer worker (`python -m bot nlu train`): the backend it works for,
+    # the token both present, the training data's git working copy (the one
+    # the backend commits to) and, for tests only, another pipeline config.
+    editor_token: str = secret(DEVELOPMENT_EDITOR_TOKEN, "EDITOR_TOKEN")
+    nlu_data_repo: Path = Field(REPO_ROOT, env="NLU_DATA_REPO")
+    trainer_config: Optional[Path] = Field(None, env="TRAINER_CONFIG")
+    trainer_poll_seconds: float = Field(5.0, env="TRAINER_POLL_SECONDS", gt=0)
 
     @validator("backend_url", "twilio_webhook_base_url")
     def _no_trailing_slash(cls, value: Optional[str]) -> Optional[str]:

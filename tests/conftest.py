@@ -96,6 +96,10 @@ def _truncate(url: str) -> None:
     engine = create_sync_engine(sync_url(url), future=True)
     with engine.begin() as conn:
         for table in (
+            "nlu_inbox_decisions",
+            "nlu_deployments",
+            "nlu_models",
+            "nlu_trainings",
             "notifications",
             "ticket_events",
             "media",

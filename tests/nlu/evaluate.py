@@ -27,6 +27,7 @@ from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import yaml
 
+from lapor.nlu.scoring import f1, intent_figures, top_intent
 from lapor.paths import REPO_ROOT
 
 # Two sets written independently of the training data (and of each other).
@@ -89,40 +90,21 @@ def load_examples(path: Path) -> List[Example]:
     return examples
 
 
-def f1(tp: int, fp: int, fn: int) -> Tuple[float, float, float]:
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    score = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, score
-
-
 def metrics(examples: Sequence[Example], predictions: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     gold = [e.intent for e in examples]
     predicted = [p["intent"]["name"] if p.get("intent") else "" for p in predictions]
     # nlu_fallback is what the bot does with an unsure prediction: use the
     # top-ranked real intent for intent metrics (the fallback rate is reported).
-    top = [_top_intent(p) for p in predictions]
-    accuracy = sum(g == t for g, t in zip(gold, top, strict=True)) / len(gold)
+    top = [top_intent(p) for p in predictions]
+    figures = intent_figures(gold, top)
+    per_intent = figures["per_intent"]
     reports = sorted({g for g in gold if g.startswith("report_")})
-    per_intent = {}
-    for intent in sorted(set(gold)):
-        tp = sum(g == t == intent for g, t in zip(gold, top, strict=True))
-        fp = sum(t == intent != g for g, t in zip(gold, top, strict=True))
-        fn = sum(g == intent != t for g, t in zip(gold, top, strict=True))
-        per_intent[intent] = dict(zip(("precision", "recall", "f1"), f1(tp, fp, fn), strict=True))
-    is_em = [g.startswith("emergency_") for g in gold]
-    said_em = [t.startswith("emergency_") for t in top]
-    em_p, em_r, _ = f1(
-        sum(a and b for a, b in zip(is_em, said_em, strict=True)),
-        sum(b and not a for a, b in zip(is_em, said_em, strict=True)),
-        sum(a and not b for a, b in zip(is_em, said_em, strict=True)),
-    )
     return {
         "examples": len(gold),
-        "intent_accuracy": accuracy,
+        "intent_accuracy": figures["intent_accuracy"],
         "complaint_macro_f1": sum(per_intent[i]["f1"] for i in reports) / len(reports),
-        "emergency_recall": em_r,
-        "emergency_precision": em_p,
+        "emergency_recall": figures["emergency_recall"],
+        "emergency_precision": figures["emergency_precision"],
         "fallback_rate": sum(p == "nlu_fallback" for p in predicted) / len(predicted),
         # How often EmergencyPriority overrode the model, and how often rightly.
         "emergency_priority_used": sum(bool(p.get("emergency_priority")) for p in predictions),
@@ -138,14 +120,6 @@ def metrics(examples: Sequence[Example], predictions: Sequence[Dict[str, Any]]) 
             f"{g} -> {t}" for g, t in zip(gold, top, strict=True) if g != t
         ).most_common(25),
     }
-
-
-def _top_intent(prediction: Dict[str, Any]) -> str:
-    name = str((prediction.get("intent") or {}).get("name", ""))
-    if name != "nlu_fallback":
-        return name
-    ranking = [r for r in prediction.get("intent_ranking") or [] if r["name"] != "nlu_fallback"]
-    return str(ranking[0]["name"]) if ranking else name
 
 
 def _kelurahan(
@@ -329,7 +303,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         examples = load_examples(path)
         predictions = asyncio.run(parse_all(agent, [e.text for e in examples]))
         result = metrics(examples, predictions)
-        write_reports(path.stem, result, examples, [_top_intent(p) for p in predictions])
+        write_reports(path.stem, result, examples, [top_intent(p) for p in predictions])
         report(path, result)
     for path, junk in ((OUTCOME_COMPLAINTS, False), (OUTCOME_JUNK, True)):
         if path.exists():
@@ -369,7 +343,7 @@ def report_outcomes(
         for k in ("complaint", "emergency", "offer", "fallback", "other")
     }
     right = sum(
-        o == "complaint" and _top_intent(p) == e.intent
+        o == "complaint" and top_intent(p) == e.intent
         for o, p, e in zip(outcomes, predictions, examples, strict=True)
     )
     print(f"\n{path.relative_to(REPO_ROOT)}: {total} messages, as the bot would answer them")

@@ -51,9 +51,19 @@ def upgrade() -> None:
         sa.Column("progress", sa.Float, nullable=False, server_default="0"),
         sa.Column("log", sa.Text, nullable=False, server_default=""),
         sa.Column("error", sa.Text),
+        sa.Column("figures", sa.JSON),
         sa.PrimaryKeyConstraint("id", name="pk_nlu_trainings"),
     )
     op.create_index("ix_nlu_trainings_state", "nlu_trainings", ["state"])
+    running = sa.text("state = 'running'")
+    op.create_index(
+        "uq_nlu_trainings_running",
+        "nlu_trainings",
+        ["state"],
+        unique=True,
+        postgresql_where=running,
+        sqlite_where=running,
+    )
     op.create_table(
         "nlu_models",
         sa.Column("id", sa.Integer, nullable=False),
@@ -97,6 +107,7 @@ def downgrade() -> None:
     op.drop_index("ix_nlu_deployments_at", table_name="nlu_deployments")
     op.drop_table("nlu_deployments")
     op.drop_table("nlu_models")
+    op.drop_index("uq_nlu_trainings_running", table_name="nlu_trainings")
     op.drop_index("ix_nlu_trainings_state", table_name="nlu_trainings")
     op.drop_table("nlu_trainings")
     op.drop_table("nlu_inbox_decisions")
