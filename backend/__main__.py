@@ -1,6 +1,6 @@
 """Backend command line:
 `python -m backend {serve,migrate,issue-key,revoke-key,dev-keys,dev-users,notices,create-user,
-set-phone,consume,purge}`.
+set-phone,consume,purge,nlu}`.
 
 Every command loads the settings once and, with APP_ENV=production, refuses to
 run on development values or SQLite; `serve` also refuses while a development
@@ -63,6 +63,10 @@ def main(argv: List[str] | None = None) -> int:
         return asyncio.run(_set_phone(settings, args.username, args.phone))
     if args.command == "purge":
         return asyncio.run(_purge(settings, args.dry_run))
+    if args.command == "nlu":
+        from backend.editor import cli
+
+        return cli.run(settings, args)
     if args.command == "consume":
         from backend.pipeline import consumer
 
@@ -110,6 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     consume.add_argument(
         "--source", choices=["sql", "pika"], help="Rasa's event broker (default: PIPELINE_SOURCE)"
     )
+    from backend.editor import cli
+
+    cli.add_parser(commands)
     return parser
 
 

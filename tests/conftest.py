@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import os
 import subprocess
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, AsyncIterator, Iterable, Iterator, List
+from typing import TYPE_CHECKING, Any, AsyncIterator, Dict, Iterable, Iterator, List
 
 import psycopg2
 import pytest
@@ -167,6 +169,31 @@ def model() -> Path:
     from tests.model import trained_model
 
     return trained_model()
+
+
+@dataclass(frozen=True)
+class GatedModel:
+    """The session's model, evaluated and put through the deploy gate as an editor's would be."""
+
+    path: Path
+    figures: Dict[str, Any]
+    returncode: int
+    output: str
+
+
+@pytest.fixture(scope="session")
+def gated_model(model: Path, tmp_path_factory: pytest.TempPathFactory) -> GatedModel:
+    out = tmp_path_factory.mktemp("gate") / "figures.json"
+    done = subprocess.run(
+        [servers.PYTHON, "-m", "bot", "nlu", "evaluate", str(model), "--gate", "--json", str(out)],
+        cwd=servers.REPO_ROOT,
+        env=servers.base_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    figures = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
+    return GatedModel(model, figures, done.returncode, done.stdout + done.stderr)
 
 
 @pytest.fixture(scope="session")

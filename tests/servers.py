@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -12,7 +13,7 @@ import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 from lapor.paths import REPO_ROOT
 
@@ -243,6 +244,18 @@ def rasa_server(
         yield server
     finally:
         server.stop()
+
+
+def rest_say(rasa_url: str, sender: str, message: str) -> List[Dict[str, Any]]:
+    """A message over the REST channel, as a server-side client sends it; the bot's answers."""
+    body = json.dumps({"sender": sender, "message": message}).encode()
+    request = urllib.request.Request(
+        f"{rasa_url}/webhooks/rest/webhook",
+        data=body,
+        headers={"Content-Type": "application/json", **REST_HEADERS},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return list(json.loads(response.read()))
 
 
 @dataclass(frozen=True)

@@ -53,14 +53,7 @@ class Stack:
         return [e.get("text") or "" for e in events if e["event"] == "bot"]
 
     def say(self, sender: str, message: str) -> List[Dict[str, Any]]:
-        body = json.dumps({"sender": sender, "message": message}).encode()
-        request = urllib.request.Request(
-            f"{self.rasa.url}/webhooks/rest/webhook",
-            data=body,
-            headers={"Content-Type": "application/json", **servers.REST_HEADERS},
-        )
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return list(json.loads(response.read()))
+        return servers.rest_say(self.rasa.url, sender, message)
 
     def text(self, sender: str, message: str) -> str:
         return "\n".join(r.get("text", "") for r in self.say(sender, message))

@@ -19,6 +19,9 @@ from backend.console import (
     conversations,
     events,
     incidents,
+    nlu_examples,
+    nlu_inbox,
+    nlu_models,
     replies,
     tickets,
     users,
@@ -36,4 +39,7 @@ def blueprint() -> BlueprintGroup:
         conversations.bp,
         users.bp,
         audit.bp,
+        nlu_examples.bp,
+        nlu_inbox.bp,
+        nlu_models.bp,
     )

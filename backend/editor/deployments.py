@@ -138,9 +138,7 @@ async def _served(conn: AsyncConnection, limit: int = 50) -> List[Deployment]:
 
 
 async def _model(conn: AsyncConnection, model_id: int) -> Model:
-    row = (
-        await conn.execute(select(*_MODEL_COLUMNS).where(nlu_models.c.id == model_id))
-    ).first()
+    row = (await conn.execute(select(*_MODEL_COLUMNS).where(nlu_models.c.id == model_id))).first()
     if row is None:
         raise DeployError(f"Model #{model_id} tidak ada.")
     return Model(

@@ -22,6 +22,10 @@ SAMPLES: Dict[str, str] = {
     "incident_id": "1",
     "service_request_id": "KDR-2026-000001",
     "reply_id": "1",
+    "event_id": "1",
+    "intent": "report_road",
+    "index": "0",
+    "model_id": "1",
 }
 # Routes that stream for as long as the page is open: tried in test_events.py.
 STREAMING = {"/console/events"}
