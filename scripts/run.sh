@@ -21,6 +21,13 @@ if [ -z "${REDIS_URL:-}" ] && $PY -c 'import redis; redis.Redis(socket_timeout=1
   echo "note: using the local Redis (REDIS_URL=$REDIS_URL) for channel state and web-chat messages"
 fi
 
+# The editors' tool (console "Data latih bot") commits to a git working copy of
+# its own, never to this checkout: var/nlu-data, cloned once from it.
+if [ -z "${NLU_DATA_REPO:-}" ] && git rev-parse --git-dir >/dev/null 2>&1; then
+  export NLU_DATA_REPO=$PWD/var/nlu-data
+  [ -d "$NLU_DATA_REPO/.git" ] || git clone --quiet "$PWD" "$NLU_DATA_REPO"
+fi
+
 $PY -m backend migrate
 $PY -m backend dev-keys
 $PY -m backend dev-users
@@ -46,6 +53,9 @@ $PY -m bot --model "$model" &
 pids+=($!)
 # The conversation pipeline: Rasa's sql broker (var/events.sqlite3) -> backend database.
 $PY -m backend consume &
+pids+=($!)
+# The trainer worker: trains and evaluates the models editors ask for ("Latih model").
+$PY -m bot nlu train &
 pids+=($!)
 
 # The URLs come last, under the start-up logs: once all three servers answer

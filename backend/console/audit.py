@@ -53,6 +53,17 @@ ACTIONS: Dict[str, str] = {
     "reply.add": "Menambah balasan siap pakai",
     "reply.edit": "Mengubah balasan siap pakai",
     "reply.delete": "Menghapus balasan siap pakai",
+    "nlu.example.add": "Menambah contoh latih bot",
+    "nlu.example.replace": "Mengubah contoh latih bot",
+    "nlu.example.delete": "Menghapus contoh latih bot",
+    "nlu.inbox.example": "Menjadikan pesan warga contoh latih",
+    "nlu.inbox.ignored": "Mengabaikan pesan di kotak masuk bot",
+    "nlu.training.request": "Meminta pelatihan model bot",
+    "nlu.training.done": "Pelatihan model bot selesai",
+    "nlu.training.failed": "Pelatihan model bot gagal",
+    "nlu.model.deploy": "Memasang model bot",
+    "nlu.model.refused": "Pemasangan model bot ditolak",
+    "nlu.model.rollback": "Mengembalikan model bot sebelumnya",
 }
 RECORD_TYPES = {
     "user": "Pengguna",
@@ -60,6 +71,10 @@ RECORD_TYPES = {
     "incident": "Kejadian darurat",
     "ticket": "Laporan",
     "canned_reply": "Balasan siap pakai",
+    "nlu_example": "Contoh latih bot",
+    "conversation_event": "Pesan warga",
+    "nlu_training": "Pelatihan model",
+    "nlu_model": "Model bot",
 }
 TEXT_FIELDS = ("actor", "action", "record_type", "record_id")
 

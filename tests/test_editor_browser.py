@@ -1,0 +1,243 @@
+"""The editors' tool in a real headless Chromium (Debian's), on the whole stack:
+citizens talk to the Rasa server, the pipeline stores their messages, the
+unsure ones reach the editor's inbox; the editor meets a validation error,
+turns a message into a training example (one git commit), deploys a model,
+asks for a training that the trainer worker runs, compares the new model with
+the deployed one and sees the gate refuse it. Screenshots: reports/editor-*.png."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List
+
+import aiohttp
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from backend.editor import inbox, trainings
+from bot.nlu.worker import EditorClient
+from lapor.db import create_engine
+from lapor.nlu.files import NluData
+from tests import servers
+from tests.backend.console.helpers import make_person
+from tests.conftest import (
+    GatedModel,
+    _create_postgres_database,
+    _drop_postgres_database,
+    clone_repo,
+)
+from tests.console_pages import LAPTOP, run, shot, signed_in_page
+
+pytestmark = pytest.mark.e2e
+
+QUICK_CONFIG = servers.REPO_ROOT / "tests" / "nlu" / "quick_config.yml"
+GIBBERISH = "zzqx blorp tralala"
+# Written for this test: in no training or held-out file (the checks would say).
+NEW_MESSAGE = "mas niku saluran mburi omah kok mambu banget, banyune mandeg ijo"
+
+
+@dataclass
+class Site:
+    url: str
+    rasa: servers.Server
+    database_url: str
+    repo: Path
+    good_model: int
+
+
+def existing_example(repo: Path) -> str:
+    """A short street-light example already in the data: adding it again is refused."""
+    data = NluData.load(repo / "data" / "nlu")
+    return next(
+        e.text for e in data.examples("report_street_light") if not e.spans and len(e.text) < 60
+    )
+
+
+async def publish(url: str, database_url: str, gated: GatedModel, commit: str) -> int:
+    """The session's model handed back through the worker's API, not yet deployed."""
+    engine = create_engine(database_url)
+    try:
+        await trainings.request(engine, commit, "rina")
+    finally:
+        await engine.dispose()
+    async with aiohttp.ClientSession() as session:
+        client = EditorClient(url, "dev-editor-token", "uji:1", session)
+        job = await client.claim()
+        assert job is not None
+        await client.figures(job, gated.figures)
+        return await client.model(job, gated.path)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, gated_model: GatedModel) -> Iterator[Site]:
+    logs = tmp_path_factory.mktemp("editor-browser-logs")
+    repo = clone_repo(tmp_path_factory.mktemp("editor-browser-repo") / "repo")
+    database_url = _create_postgres_database()
+    backend_env = {"NLU_DATA_REPO": str(repo)}
+    try:
+        with servers.backend(database_url, logs, extra_env=backend_env) as backend:
+            run(make_person(database_url, "rina", ["editor"]))
+            head = subprocess.run(
+                ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True
+            ).stdout.strip()
+            good = run(publish(backend.url, database_url, gated_model, head))
+            env = servers.actions_env(backend.url, logs)
+            with (
+                servers.action_server(env, logs) as actions,
+                servers.rasa_server(gated_model.path, actions.url, logs, extra_env=env) as rasa,
+            ):
+                port = rasa.url.rsplit(":", 1)[1]
+                consumer = servers.rasa_events_consumer(database_url, logs, int(port))
+                worker = subprocess.Popen(
+                    [servers.PYTHON, "-m", "bot", "nlu", "train"],
+                    cwd=servers.REPO_ROOT,
+                    env=servers.base_env(
+                        BACKEND_URL=backend.url,
+                        NLU_DATA_REPO=str(repo),
+                        TRAINER_CONFIG=str(QUICK_CONFIG),
+                        TRAINER_POLL_SECONDS="1",
+                    ),
+                    stdout=(logs / "worker.log").open("a"),
+                    stderr=subprocess.STDOUT,
+                )
+                try:
+                    yield Site(backend.url, rasa, database_url, repo, good)
+                finally:
+                    for process in (worker, consumer):
+                        process.terminate()
+                        process.wait(timeout=30)
+    finally:
+        _drop_postgres_database(database_url)
+
+
+def wait_for_inbox(database_url: str, texts: List[str], timeout: float = 60) -> None:
+    """Until the pipeline has stored the messages and the inbox lists them."""
+    deadline = time.monotonic() + timeout
+    listed: List[str] = []
+    while time.monotonic() < deadline:
+        listed = [item.text for item in run(_inbox(database_url))]
+        if all(text in listed for text in texts):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the inbox lists {listed}, not all of {texts}")
+
+
+async def _inbox(database_url: str) -> List[inbox.InboxItem]:
+    engine = create_engine(database_url)
+    try:
+        return await inbox.unsure_messages(engine, 0.6, 50)
+    finally:
+        await engine.dispose()
+
+
+def item(page: Page, text: str) -> Locator:
+    return page.locator("section.inbox-item").filter(has=page.locator("h2", has_text=text))
+
+
+def git_log(repo: Path) -> List[str]:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "log", "--format=%an|%s", "-3"], capture_output=True, text=True
+    )
+    return done.stdout.splitlines()
+
+
+def rasa_data_validate(repo: Path) -> "subprocess.CompletedProcess[str]":
+    """Rasa's own check of the data as the editor's save left it."""
+    return subprocess.run(
+        [servers.PYTHON, "-m", "rasa", "data", "validate", "--domain", "bot/domain",
+         "--data", "data/nlu", "data/dialogue", "--config", "bot/config.yml"],
+        cwd=repo,
+        env=servers.base_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )  # fmt: skip
+
+
+def test_an_editor_turns_an_unsure_message_into_an_example_and_a_model_into_a_decision(
+    site: Site, browser: Browser
+) -> None:
+    duplicate = existing_example(site.repo)
+    # A citizen the bot did not understand, who said it again in words it knows;
+    # and one writing Javanese the bot is unsure of.
+    assert servers.rest_say(site.rasa.url, "warga-bingung", GIBBERISH)
+    assert servers.rest_say(site.rasa.url, "warga-bingung", duplicate)
+    assert servers.rest_say(site.rasa.url, "warga-jawa", NEW_MESSAGE)
+    wait_for_inbox(site.database_url, [GIBBERISH, duplicate])
+
+    page = signed_in_page(browser, site.url, "rina", "/console/nlu/inbox", LAPTOP)
+    expect(item(page, GIBBERISH)).to_contain_text("Bot tidak paham")
+    expect(item(page, duplicate)).to_contain_text("Warga mengulang")
+    shot(page, "editor-inbox")
+
+    # Adding the sentence the data already has: refused, with the reason.
+    repeated = item(page, duplicate)
+    repeated.get_by_text("Jadikan contoh latih").click()
+    repeated.get_by_label("Maksud (intent)").select_option("report_street_light")
+    repeated.get_by_role("button", name="Tambahkan sebagai contoh").click()
+    expect(page.get_by_role("alert")).to_contain_text("Contoh belum disimpan")
+    expect(page.get_by_role("alert")).to_contain_text("report_street_light")
+    commits_before = git_log(site.repo)
+    shot(page, "editor-inbox-error")
+
+    # The gibberish is ignored; the Javanese message becomes an example, its place marked.
+    item(page, GIBBERISH).get_by_role("button", name="Abaikan").click()
+    expect(item(page, GIBBERISH)).to_have_count(0)
+    if item(page, NEW_MESSAGE).count() == 0:
+        pytest.fail(f"the bot was sure of {NEW_MESSAGE!r}: pick a message it is unsure of")
+    new = item(page, NEW_MESSAGE)
+    new.get_by_text("Jadikan contoh latih").click()
+    new.get_by_label("Maksud (intent)").select_option("report_drainage")
+    start = NEW_MESSAGE.index("saluran mburi omah")
+    new.locator("textarea").evaluate(
+        "(el, range) => { el.focus(); el.setSelectionRange(range[0], range[1]); }",
+        [start, start + len("saluran mburi omah")],
+    )
+    new.get_by_role("button", name="Lokasi").click()
+    expect(new.locator(".nlu-chips")).to_contain_text("Lokasi: saluran mburi omah")
+    shot(page, "editor-inbox-marking")
+    new.get_by_role("button", name="Tambahkan sebagai contoh").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Contoh sudah ditambahkan ke report_drainage"
+    )
+    expect(item(page, NEW_MESSAGE)).to_have_count(0)
+    assert git_log(site.repo)[0] == "Rina|Kotak masuk: contoh baru untuk report_drainage"
+    assert len(git_log(site.repo)) == len(commits_before)  # refused changes wrote nothing
+    written = (site.repo / "data/nlu/report_drainage.yml").read_text(encoding="utf-8")
+    assert "- mas niku [saluran mburi omah](location) kok mambu banget" in written
+
+    assert rasa_data_validate(site.repo).returncode == 0
+
+    page.goto(f"{site.url}/console/nlu/intents/report_drainage")
+    expect(page.locator("ol.nlu-examples li").last).to_contain_text("saluran mburi omah")
+    shot(page, "editor-intent")
+
+    # The model the city runs today, deployed through the gate.
+    page.goto(f"{site.url}/console/nlu/models/{site.good_model}")
+    shot(page, "editor-model-first")
+    page.get_by_role("button", name="Pasang model ini").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Model #{site.good_model} dipasang")
+
+    # A training of the data with the new example; the worker runs it (3 epochs:
+    # a test model, which the gate must refuse).
+    page.get_by_role("button", name="Latih model").click()
+    expect(page.get_by_role("status")).to_contain_text("dimasukkan antrean")
+    running = page.locator("li.training[data-state=running]")
+    expect(running).to_have_count(1, timeout=120_000)
+    expect(running.locator("[data-role=progress-line]")).to_be_visible()
+    shot(page, "editor-training")
+    finished = page.locator("li.training").first
+    expect(finished).to_have_attribute("data-state", "done", timeout=1_200_000)
+    shot(page, "editor-models")
+
+    finished.locator("a[href^='/console/nlu/models/']").click()
+    expect(page.locator("main")).to_contain_text("Model ini akan ditolak")
+    shot(page, "editor-model-compare")
+    page.get_by_role("button", name="Pasang model ini").click()
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Model tidak dipasang")
+    expect(alert).to_contain_text("Recall darurat")
+    shot(page, "editor-deploy-refused")
