@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -115,7 +115,7 @@ async def unsure_messages(
             return []
         scanned = 0
         while len(items) < limit and scanned < MAX_SCANNED:
-            chunk = await _user_messages(conn, now - WINDOW, cursor)
+            chunk = await _user_messages(conn, now - WINDOW, cursor, threshold)
             if not chunk:
                 break
             scanned += len(chunk)
@@ -139,10 +139,27 @@ async def _cursor(
 
 
 async def _user_messages(
-    conn: AsyncConnection, since: datetime, cursor: Optional[Tuple[datetime, int]]
+    conn: AsyncConnection,
+    since: datetime,
+    cursor: Optional[Tuple[datetime, int]],
+    threshold: float,
 ) -> List[Any]:
-    """The next chunk of undecided user messages, newest first."""
+    """The next chunk of undecided user messages that may be in the inbox, newest first.
+
+    Only candidates are read: unsure ones, or any of a conversation where the bot
+    gave an unsure reply (the reasons that depend on neighbours are judged after),
+    so MAX_SCANNED rarely bounds a day's confident messages."""
     c, d = conversation_events.c, nlu_inbox_decisions.c
+    nearby = conversation_events.alias("nearby")
+    candidate = or_(
+        c.confidence < threshold,
+        c.intent == FALLBACK_INTENT,
+        exists().where(
+            nearby.c.conversation_id == c.conversation_id,
+            nearby.c.kind == "action",
+            nearby.c.action.in_(sorted(UNSURE_REPLIES)),
+        ),
+    )
     statement = (
         select(c.id, c.conversation_id, c.at, c.text, c.intent, c.confidence)
         .outerjoin(nlu_inbox_decisions, d.event_id == c.id)
@@ -152,6 +169,7 @@ async def _user_messages(
             d.event_id.is_(None),
             c.text.is_not(None),
             ~c.text.startswith("/"),
+            candidate,
         )
         .order_by(c.at.desc(), c.id.desc())
         .limit(CHUNK)
