@@ -137,10 +137,12 @@ def _run_rasa(arguments: List[str]) -> int:
     from rasa.__main__ import create_argument_parser
     from rasa.shared.exceptions import RasaException
 
-    from bot import actions_down
+    from bot import actions_down, model_pull
 
     # A citizen hears that the action server is down instead of silence.
     actions_down.install()
+    # A replica started with only a model server loads the deployed model.
+    model_pull.install()
 
     # What `rasa.__main__.main()` does but its logging set-up, which would
     # replace lapor.logs' handler with coloredlogs' and render structlog its own way.
