@@ -11,14 +11,13 @@ RASA_HOST, the HTTP API with RASA_TOKEN, and CORS for the widget's sites only.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List, Optional
-
-from ruamel.yaml import YAML
 
 from bot.settings import BotSettings, get_settings
 from lapor import logs
@@ -100,17 +99,19 @@ def endpoints_file(settings: BotSettings) -> Path:
     base = REPO_ROOT / name
     if not settings.model_server_url:
         return base
-    yaml = YAML()
-    endpoints = yaml.load(base.read_text(encoding="utf-8"))
-    endpoints["models"] = {
-        "url": settings.model_server_url,
-        "wait_time_between_pulls": settings.model_pull_seconds,
-        "headers": {"Authorization": "Bearer ${EDITOR_TOKEN}"},
-    }
+    # Appended as text: Rasa substitutes ${EDITOR_TOKEN} only in a plain (unquoted)
+    # scalar, and a YAML writer quotes it; the token itself never reaches the disk.
+    models = (
+        "\n# The model server (MODEL_SERVER_URL), added by python -m bot.\n"
+        "models:\n"
+        f"  url: {json.dumps(settings.model_server_url)}\n"
+        f"  wait_time_between_pulls: {settings.model_pull_seconds}\n"
+        "  headers:\n"
+        "    Authorization: Bearer ${EDITOR_TOKEN}\n"
+    )
     target = settings.rasa_events_db.parent / f"endpoints-{settings.rasa_port}.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", encoding="utf-8") as handle:
-        yaml.dump(endpoints, handle)
+    target.write_text(base.read_text(encoding="utf-8") + models, encoding="utf-8")
     return target
 
 

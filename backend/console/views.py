@@ -80,6 +80,13 @@ MENU: List[MenuItem] = [
 ]
 
 
+def current_item(path: str, items: List[MenuItem]) -> Optional[str]:
+    """The href of the menu item the page belongs to: the longest matching prefix
+    (/console/nlu/inbox is the inbox's, not also the training data's)."""
+    matching = [i.href for i in items if path == i.href or path.startswith(i.href + "/")]
+    return max(matching, key=len, default=None)
+
+
 def menu_for(person: Optional[people.Person]) -> List[MenuItem]:
     if person is None:
         return []
@@ -94,6 +101,7 @@ def show(request: Request, template: str, status: int = 200, **values: Any) -> H
         "person": person,
         "csrf_token": session.csrf_token if session else "",
         "menu": menu_for(person),
+        "current": current_item(request.path, menu_for(person)),
         "path": request.path,
         "my_roles": ", ".join(people.ROLES[r] for r in sorted(person.roles)) if person else "",
         **values,

@@ -13,10 +13,21 @@
   var STATES = { queued: "menunggu", running: "berjalan", done: "selesai", failed: "gagal" };
   var reloading = false;
 
+  // A form this page just sent (Latih model, Pasang, Kembalikan) announces its
+  // own change over SSE before its answer arrives: reloading then would cancel
+  // the form's navigation and lose its notice. The answer is a fresh page anyway.
+  // (If the form was cancelled after all, e.g. its confirm question, live
+  // reloads resume shortly.)
+  document.addEventListener("submit", function () {
+    reloading = true;
+    window.setTimeout(function () { reloading = false; }, 10000);
+  });
+
   function reload() {
     if (reloading) return;
     reloading = true;
-    window.location.reload();
+    // Without the query: a notice of an earlier action must not show again.
+    window.location.replace(window.location.pathname);
   }
 
   function percent(value) {
