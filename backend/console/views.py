@@ -101,7 +101,7 @@ def show(request: Request, template: str, status: int = 200, **values: Any) -> H
         "person": person,
         "csrf_token": session.csrf_token if session else "",
         "menu": menu_for(person),
-        "current": current_item(request.path, menu_for(person)),
+        "menu_current": current_item(request.path, menu_for(person)),
         "path": request.path,
         "my_roles": ", ".join(people.ROLES[r] for r in sorted(person.roles)) if person else "",
         **values,
