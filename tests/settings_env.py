@@ -19,6 +19,7 @@ FIT_SECRETS: Dict[str, str] = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "REST_CHANNEL_TOKEN": "rest-" + "r" * 32,
     "ACTION_SERVER_TOKEN": "action-" + "a" * 32,
+    "EDITOR_TOKEN": "editor-" + "e" * 32,
 }
 
 

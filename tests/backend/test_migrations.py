@@ -29,6 +29,10 @@ TABLES = {
     "incident_sends",
     "staff_alerts",
     "canned_replies",
+    "nlu_inbox_decisions",
+    "nlu_trainings",
+    "nlu_models",
+    "nlu_deployments",
     "alembic_version",
 }
 
