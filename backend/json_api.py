@@ -7,7 +7,7 @@ reads every backend answer the same way."""
 from __future__ import annotations
 
 import hmac
-from typing import Any, List, Tuple, Type, TypeVar
+from typing import Any, List, Optional, Tuple, Type, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sanic.request import Request
@@ -19,13 +19,15 @@ from backend.inputs import header, text_problems
 Body = TypeVar("Body", bound=BaseModel)
 
 
-def authorised(request: Request) -> AppContext:
-    """The app's context, once the request carries the action server's key."""
+def authorised(request: Request, key: Optional[str] = None) -> AppContext:
+    """The app's context, once the request carries the key: the action server's
+    (OPEN311_API_KEY) unless another is named (the editor tool's EDITOR_TOKEN)."""
     ctx = context(request)
+    expected = key if key is not None else ctx.settings.open311_api_key
     given = header(request, "Authorization").removeprefix("Bearer ").strip()
     if not given:
         raise Open311Error.one(401, "an Authorization: Bearer <api key> header is required")
-    if not hmac.compare_digest(given.encode(), ctx.settings.open311_api_key.encode()):
+    if not hmac.compare_digest(given.encode(), expected.encode()):
         raise Open311Error.one(403, "the api key is not valid")
     return ctx
 

@@ -15,13 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
-import aiohttp
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from backend.editor import inbox, trainings
+from backend.editor import inbox
 from bot.nlu.evaluation import heldout_sets
-from bot.nlu.worker import EditorClient
 from lapor.db import create_engine
 from lapor.privacy import mask_names, mask_text
 from tests import servers
@@ -33,6 +31,7 @@ from tests.conftest import (
     clone_repo,
 )
 from tests.console_pages import LAPTOP, run, shot, signed_in_page
+from tests.model import publish
 
 pytestmark = pytest.mark.e2e
 
@@ -86,21 +85,6 @@ def unsure_heldout(rasa: servers.Server) -> Tuple[str, str]:
     raise AssertionError("the model is sure of the first 300 held-out messages")
 
 
-async def publish(url: str, database_url: str, gated: GatedModel, commit: str) -> int:
-    """The session's model handed back through the worker's API, not yet deployed."""
-    engine = create_engine(database_url)
-    try:
-        await trainings.request(engine, commit, "rina")
-    finally:
-        await engine.dispose()
-    async with aiohttp.ClientSession() as session:
-        client = EditorClient(url, "dev-editor-token", "uji:1", session)
-        job = await client.claim()
-        assert job is not None
-        await client.figures(job, gated.figures)
-        return await client.model(job, gated.path)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, gated_model: GatedModel) -> Iterator[Site]:
     logs = tmp_path_factory.mktemp("editor-browser-logs")
@@ -113,7 +97,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, gated_model: GatedModel) -> I
             head = subprocess.run(
                 ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True
             ).stdout.strip()
-            good = run(publish(backend.url, database_url, gated_model, head))
+            gated = (gated_model.path, gated_model.figures)
+            good = run(publish(backend.url, database_url, *gated, head, "rina"))
             env = servers.actions_env(backend.url, logs)
             with (
                 servers.action_server(env, logs) as actions,

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
-import aiohttp
 import pytest
 
 from backend import people
 from backend.editor import deployments, trainings
-from bot.nlu.worker import EditorClient
 from lapor.db import create_engine
 from lapor.nlu import gate
 from tests import servers
@@ -31,6 +29,7 @@ from tests.conftest import (
     _drop_postgres_database,
     clone_repo,
 )
+from tests.model import publish
 
 QUICK_CONFIG = servers.REPO_ROOT / "tests" / "nlu" / "quick_config.yml"
 TOKEN = "dev-editor-token"
@@ -162,18 +161,11 @@ async def _model(url: str, model_id: int) -> deployments.Model:
 
 
 async def _publish(stack: EditorStack, gated: GatedModel) -> int:
-    """The session's model through the worker's API, as the worker hands one back."""
-    engine = create_engine(stack.database_url)
-    try:
-        await trainings.request(engine, git(stack.repo, "rev-parse", "HEAD~1").strip(), EDITOR)
-    finally:
-        await engine.dispose()
-    async with aiohttp.ClientSession() as session:
-        client = EditorClient(stack.backend.url, TOKEN, "uji:1", session)
-        job = await client.claim()
-        assert job is not None
-        await client.figures(job, gated.figures)
-        return await client.model(job, gated.path)
+    """The session's model as a training of the data before the developer's commit."""
+    commit = git(stack.repo, "rev-parse", "HEAD~1").strip()
+    return await publish(
+        stack.backend.url, stack.database_url, gated.path, gated.figures, commit, EDITOR
+    )
 
 
 def say(rasa: servers.Server, sender: str, text: str) -> List[Dict[str, Any]]:

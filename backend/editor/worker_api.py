@@ -23,7 +23,6 @@ from backend import json_api
 from backend.context import AppContext, context
 from backend.editor import deployments, trainings
 from backend.errors import Open311Error
-from lapor import bearer
 
 bp = Blueprint("editor_api", url_prefix="/editor/v1")
 
@@ -53,13 +52,7 @@ class FailedIn(BaseModel):
 
 
 def _authorised(request: Request) -> AppContext:
-    ctx = context(request)
-    header = request.headers.get("authorization")
-    if not header:
-        raise Open311Error.one(401, "an Authorization: Bearer <EDITOR_TOKEN> header is required")
-    if not bearer.matches(header, ctx.settings.editor_token):
-        raise Open311Error.one(403, "the token is not valid")
-    return ctx
+    return json_api.authorised(request, context(request).settings.editor_token)
 
 
 def _lease(ctx: AppContext) -> timedelta:
