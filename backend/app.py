@@ -37,6 +37,9 @@ from backend.emergency import agencies, escalation, sends
 from backend.emergency import api as emergency_api
 from backend.errors import install_error_handlers
 from backend.settings import BackendSettings
+from backend.voice import messages as voice_messages
+from backend.voice import webhooks as voice_webhooks
+from backend.voice.line import line_from
 from lapor import http, waits
 from lapor.catalogue import Catalogue, load_catalogue
 from lapor.contact import ContactCipher
@@ -61,6 +64,7 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     wilayah = load_wilayah(settings.gazetteer_file)
     directory = agencies.load(settings.agencies_file)
     steps = deadlines.load(settings.deadlines_file)
+    voice_line = line_from(settings)
     closure_wait = waits.load(settings.deadlines_file).closure
     app = Sanic(name)
     app.config.FALLBACK_ERROR_FORMAT = "json"
@@ -78,6 +82,8 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     app.blueprint(emergency_api.bp)
     app.blueprint(bot_api.bp)
     app.blueprint(worker_api.bp)
+    app.blueprint(voice_webhooks.bp)
+    app.ctx.voice_line = voice_line
     widget.install_cors(app, settings.widget_origins)
     app.add_route(health, "/health", methods=["GET"])
     install_error_handlers(app)
@@ -121,6 +127,11 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
         if out.channels:
             notices = lambda: notify.flush(engine, out)  # noqa: E731
             rounds.append(repeat(notices, settings.notify_interval, "notices", stopping))
+            cipher = app.ctx.backend.cipher
+            after_calls = lambda: voice_messages.flush(engine, out, cipher)  # noqa: E731
+            rounds.append(
+                repeat(after_calls, settings.notify_interval, "voice call messages", stopping)
+            )
         else:
             # Nothing can be sent yet: notices wait, pending, for a channel to be configured.
             logger.info("no channel to reach citizens is configured: status notices stay queued")

@@ -14,6 +14,7 @@ from pydantic import Field, validator
 from lapor.paths import (
     AGENCIES_FILE,
     DEADLINES_FILE,
+    VOICE_PROMPTS_FILE,
     GAZETTEER_FILE,
     REPO_ROOT,
     SERVICES_FILE,
@@ -165,6 +166,24 @@ class BackendSettings(WhatsAppSettings):
     editor_token: str = secret(DEVELOPMENT_EDITOR_TOKEN, "EDITOR_TOKEN")
     # Seconds a training may go without word from its worker before another may take it.
     training_lease_seconds: float = Field(120.0, env="TRAINING_LEASE_SECONDS", gt=0)
+
+    # The 112 voice line (backend/voice/, docs/voice.md): the prompts callers
+    # hear; the id-ID voice that speaks them; seconds each prompt listens;
+    # the speech confidence below which words are taken for background noise;
+    # silent prompts ("tekan 5 dua kali") before a call counts as a ghost call;
+    # Twilio's queue names (operators serve the prank queue last); and how
+    # many pranks in how many days put a number in the prank queue.
+    voice_prompts_file: Path = Field(VOICE_PROMPTS_FILE, env="VOICE_PROMPTS_FILE")
+    voice_name: str = Field("Google.id-ID-Standard-A", env="VOICE_NAME")
+    voice_listen_seconds: int = Field(5, env="VOICE_LISTEN_SECONDS", ge=1, le=30)
+    voice_speech_confidence: float = Field(0.5, env="VOICE_SPEECH_CONFIDENCE", ge=0, le=1)
+    voice_silent_prompts: int = Field(2, env="VOICE_SILENT_PROMPTS", ge=1, le=5)
+    voice_queue: str = Field("lapor112", env="VOICE_QUEUE", min_length=1, max_length=64)
+    voice_prank_queue: str = Field(
+        "lapor112-iseng", env="VOICE_PRANK_QUEUE", min_length=1, max_length=64
+    )
+    voice_prank_limit: int = Field(3, env="VOICE_PRANK_LIMIT", ge=1)
+    voice_prank_days: int = Field(30, env="VOICE_PRANK_DAYS", ge=1)
 
     @validator("rasa_url", always=True)
     def _rasa_api_on_localhost(cls, value: str, values: Dict[str, Any]) -> str:

@@ -341,7 +341,7 @@ incident_sends = Table(
     # same transaction as the change, tried at once, retried by every replica.
     Column("id", Integer, primary_key=True),
     Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
-    Column("kind", String(16), nullable=False),  # message, pause, resume, call
+    Column("kind", String(16), nullable=False),  # message, pause, resume, call, connect
     Column("payload", JSON, nullable=False),
     Column("state", String(16), nullable=False, index=True),  # pending, done, failed
     Column("attempts", Integer, nullable=False, server_default="0"),
@@ -465,4 +465,65 @@ nlu_deployments = Table(
     Column("reasons", JSON, nullable=False),  # why it was refused (Indonesian), or []
     Column("actor", String(64), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+voice_calls = Table(
+    "voice_calls",
+    metadata,
+    # A call to the 112 voice line (backend/voice/): from Twilio's first
+    # webhook to its end, how it was sorted (the flow's guess, then the
+    # operator's word) and the seconds the city's review asks for.
+    Column("id", Integer, primary_key=True),
+    Column("call_sid", String(64), nullable=False, unique=True),
+    # The caller's pseudonym, the same as their WhatsApp conversation's: the history.
+    Column("caller", String(128), nullable=False, index=True),
+    Column("contact", Text),  # the sealed number (lapor/contact.py)
+    # greeting, prompt (the silent caller's "tekan 5 dua kali"), queued,
+    # connecting (an operator took it), ended.
+    Column("state", String(16), nullable=False, index=True),
+    # valid, silent (pressed 55), information, prank, ghost; None until known.
+    Column("class", String(16), index=True),
+    Column("route", String(16)),  # how it reached the queue: speech, keys, silent55
+    Column("queue", String(16)),  # main, prank
+    Column("cannot_speak", Boolean, nullable=False, server_default=false()),
+    Column("dropped", Boolean, nullable=False, server_default=false()),
+    Column("prompts", Integer, nullable=False, server_default="0"),
+    Column("speech", Text),  # what the caller said (masked), as Twilio heard it
+    Column("confidence", Float),
+    Column("digits", String(32)),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="SET NULL"), index=True),
+    Column("operator_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("started_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("queued_at", DateTime(timezone=True)),
+    Column("connected_at", DateTime(timezone=True)),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("end_status", String(16)),  # Twilio's CallStatus at the end
+    # The WhatsApp message after a ghost call or a prank (lapor.jobs queue):
+    # none, pending, sent, undeliverable, failed.
+    Column("message_kind", String(16)),  # ghost, prank
+    Column("message_state", String(16), nullable=False, server_default="none", index=True),
+    Column("message_attempts", Integer, nullable=False, server_default="0"),
+    Column("message_next_at", DateTime(timezone=True)),
+    Column("message_error", Text),
+)
+
+voice_steps = Table(
+    "voice_steps",
+    metadata,
+    # What each step of a call answered: Twilio retries a webhook it got no
+    # answer to, and the retry gets the same TwiML without acting twice.
+    Column("call_sid", String(64), primary_key=True),
+    Column("step", String(64), primary_key=True),
+    Column("twiml", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+voice_callers = Table(
+    "voice_callers",
+    metadata,
+    # A number's prank flag, cleared by an operator_supervisor: only pranks
+    # after the clearing count again.
+    Column("caller", String(128), primary_key=True),
+    Column("prank_cleared_at", DateTime(timezone=True)),
+    Column("cleared_by", String(64)),
 )

@@ -43,8 +43,6 @@ class BotSettings(WhatsAppSettings):
     model: Optional[Path] = Field(None, env="RASA_MODEL")
     # Where Rasa calls the action server (endpoints*.yml read it from the environment).
     action_endpoint_url: str = Field("http://localhost:5055/webhook", env="ACTION_ENDPOINT_URL")
-    # The public base URL Twilio calls: needed behind a TLS proxy, as Twilio signs it.
-    twilio_webhook_base_url: Optional[str] = Field(None, env="TWILIO_WEBHOOK_BASE_URL")
     # Where the WhatsApp channel stores citizens' photos (the backend's media API).
     backend_url: str = Field("http://localhost:8000", env="BACKEND_URL")
     # The backend as browsers see it (the widget's photo links); unset: BACKEND_URL.
@@ -74,7 +72,7 @@ class BotSettings(WhatsAppSettings):
     trainer_config: Optional[Path] = Field(None, env="TRAINER_CONFIG")
     trainer_poll_seconds: float = Field(5.0, env="TRAINER_POLL_SECONDS", gt=0)
 
-    @validator("backend_url", "twilio_webhook_base_url")
+    @validator("backend_url")
     def _no_trailing_slash(cls, value: Optional[str]) -> Optional[str]:
         return value.rstrip("/") if value else value
 

@@ -237,6 +237,8 @@ class WhatsAppSettings(AppSettings):
     twilio_api_base: str = Field(DEFAULT_TWILIO_API_BASE, env="TWILIO_API_BASE")
     # Public URL Twilio calls with delivery receipts; unset: no receipts.
     twilio_status_callback_url: Optional[str] = Field(None, env="TWILIO_STATUS_CALLBACK_URL")
+    # The public base URL Twilio calls: needed behind a TLS proxy, as Twilio signs it.
+    twilio_webhook_base_url: Optional[str] = Field(None, env="TWILIO_WEBHOOK_BASE_URL")
     # Approved templates per message kind, JSON: {"ticket_status": "HX..."}.
     twilio_templates: Dict[str, str] = Field(default_factory=dict, env="TWILIO_TEMPLATES")
     # Shared channel state across replicas; unset: kept in this process only.
@@ -244,9 +246,9 @@ class WhatsAppSettings(AppSettings):
     # Fernet key that seals phone numbers between the Rasa server and the backend.
     contact_key: str = secret(DEVELOPMENT_CONTACT_KEY, "CONTACT_KEY")
 
-    @validator("twilio_api_base")
-    def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    @validator("twilio_api_base", "twilio_webhook_base_url")
+    def _no_trailing_slash(cls, value: Optional[str]) -> Optional[str]:
+        return value.rstrip("/") if value else value
 
     @validator("contact_key")
     def _fernet_key(cls, value: str) -> str:

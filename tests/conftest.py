@@ -100,6 +100,9 @@ def _truncate(url: str) -> None:
         for table in (
             "nlu_inbox_decisions",
             "nlu_deployments",
+            "voice_calls",
+            "voice_steps",
+            "voice_callers",
             "nlu_models",
             "nlu_trainings",
             "notifications",

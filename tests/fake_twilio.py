@@ -124,6 +124,14 @@ class FakeTwilio:
         """The voice calls placed (To, From, Twiml), as Twilio's Calls API received them."""
         return [c.form for c in self.calls if c.path.endswith("/Calls.json") and c.status == 201]
 
+    def call_updates(self) -> List[Dict[str, str]]:
+        """Live calls redirected (CallSid, Twiml), as Twilio's Calls API received them."""
+        return [
+            {**c.form, "CallSid": c.path.rsplit("/", 1)[-1].removesuffix(".json")}
+            for c in self.calls
+            if "/Calls/" in c.path and c.status == 201
+        ]
+
     def storm(self, count: int, status: int = 500, retry_after: Optional[int] = None) -> None:
         """Answers the next `count` message sends with `status` (500 or 429), as
         Twilio does in an outage or when throttling; 429s carry Retry-After."""
@@ -198,6 +206,8 @@ class FakeTwilio:
             app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._send)
             # Twilio Voice: the same checks and answers as a message send.
             app.router.add_post("/2010-04-01/Accounts/{sid}/Calls.json", self._send)
+            # A live call given new TwiML (a queued 112 caller taken by an operator).
+            app.router.add_post("/2010-04-01/Accounts/{sid}/Calls/{call}.json", self._send)
             app.router.add_get("/media/{name}", self._media)
             app.router.add_get("/cdn/{name}", self._cdn)
             runner = web.AppRunner(app)

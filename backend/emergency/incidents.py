@@ -108,22 +108,24 @@ class Filed:
 
 async def file(engine: AsyncEngine, report: Report) -> Filed:
     """Creates the incident and alerts every operator, or returns the one with this key."""
-    now = utcnow()
     async with engine.begin() as conn:
-        on_duty = await shifts.on_duty_count(conn, now)
-        result = await conn.execute(
-            insert_ignoring(conn, incidents, "key").values(_new_row(report, on_duty, now))
-        )
-        row = await _by_key(conn, report.key)
-        created = bool(result.rowcount)
-        if created:
-            await record(conn, row.id, "received", at=report.received_at, text=row.text)
-            if not report.place.empty:
-                await record(
-                    conn, row.id, "location", at=report.received_at, data=report.place.data()
-                )
-            await record(conn, row.id, "alerted", at=now, data={"operators_on_duty": on_duty})
-            await publish(conn, row, "created")
+        return await file_in(conn, report, utcnow())
+
+
+async def file_in(conn: AsyncConnection, report: Report, now: datetime) -> Filed:
+    """`file`, inside the caller's transaction (a 112 call queued: backend/voice/calls.py)."""
+    on_duty = await shifts.on_duty_count(conn, now)
+    result = await conn.execute(
+        insert_ignoring(conn, incidents, "key").values(_new_row(report, on_duty, now))
+    )
+    row = await _by_key(conn, report.key)
+    created = bool(result.rowcount)
+    if created:
+        await record(conn, row.id, "received", at=report.received_at, text=row.text)
+        if not report.place.empty:
+            await record(conn, row.id, "location", at=report.received_at, data=report.place.data())
+        await record(conn, row.id, "alerted", at=now, data={"operators_on_duty": on_duty})
+        await publish(conn, row, "created")
     return Filed(row.id, row.key, row.state, on_duty, created)
 
 
@@ -162,22 +164,40 @@ async def mark_seen(engine: AsyncEngine, incident_id: int, person: people.Person
 
 
 async def accept(engine: AsyncEngine, incident_id: int, person: people.Person) -> None:
-    now = utcnow()
     async with engine.begin() as conn:
-        result = await conn.execute(
-            update(incidents)
-            .where(_i.id == incident_id, _i.state == OPEN)
-            .values(state=ACCEPTED, owner_id=person.id, accepted_at=now)
-        )
-        row = await _by_id(conn, incident_id)
-        if not result.rowcount:
-            raise IncidentConflict(await _why_not_open(conn, row))
-        await record(conn, incident_id, "accepted", at=now, actor=person)
-        # The bot stops answering; the citizen hears a person has the case.
-        await sends.pause_bot(conn, row, now)
-        name = person.display_name or texts.OPERATOR
-        await sends.message(conn, row, texts.ACCEPTED.format(name=name), now, texts.OPERATOR)
-        await publish(conn, row, "accepted")
+        await accept_in(conn, incident_id, person, utcnow())
+
+
+async def accept_in(
+    conn: AsyncConnection, incident_id: int, person: people.Person, now: datetime
+) -> Any:
+    """`accept`, inside the caller's transaction; returns the incident's row."""
+    result = await conn.execute(
+        update(incidents)
+        .where(_i.id == incident_id, _i.state == OPEN)
+        .values(state=ACCEPTED, owner_id=person.id, accepted_at=now)
+    )
+    row = await _by_id(conn, incident_id)
+    if not result.rowcount:
+        raise IncidentConflict(await _why_not_open(conn, row))
+    await record(conn, incident_id, "accepted", at=now, actor=person)
+    # The bot stops answering; the citizen hears a person has the case.
+    await sends.pause_bot(conn, row, now)
+    name = person.display_name or texts.OPERATOR
+    await sends.message(conn, row, texts.ACCEPTED.format(name=name), now, texts.OPERATOR)
+    await publish(conn, row, "accepted")
+    return row
+
+
+async def release_in(conn: AsyncConnection, incident_id: int, now: datetime, why: str) -> None:
+    """Back to every operator: the one who took a 112 call could not be reached by phone."""
+    await conn.execute(
+        update(incidents)
+        .where(_i.id == incident_id, _i.state == ACCEPTED)
+        .values(state=OPEN, owner_id=None, accepted_at=None)
+    )
+    await record(conn, incident_id, "released", at=now, text=why)
+    await announce(conn, incident_id)
 
 
 async def reply(engine: AsyncEngine, incident_id: int, person: people.Person, text: str) -> None:
@@ -301,6 +321,7 @@ async def citizen_said(
     if place.has_pin:
         await conn.execute(update(incidents).where(_i.id == incident.id).values(place.columns()))
     kind = "location" if place.has_pin else "photo" if data.get("media_urls") else "citizen_message"
+    kind = "voice_note" if data.get("voice_urls") and kind == "citizen_message" else kind  # voice
     if kind != "citizen_message" and (text or "").startswith(CHANNEL_COMMANDS):
         text = None  # "/share_location{...}" says nothing the pin does not
     await record(conn, incident.id, kind, at=at, text=text, data=data or None)
@@ -409,3 +430,13 @@ async def publish(conn: AsyncConnection, row: Any, change: str) -> None:
     transaction (live.publish holds its lock until commit)."""
     data = {"incident_id": row.id, "change": change, "kind": row.kind}
     await live.publish(conn, TOPIC, data, roles=ROLES)
+
+
+async def announce(conn: AsyncConnection, incident_id: int, change: str = "updated") -> None:
+    """`publish`, for a change made elsewhere (a 112 call's step: backend/voice/)."""
+    await publish(conn, await _by_id(conn, incident_id), change)
+
+
+async def load(conn: AsyncConnection, incident_id: int) -> Any:
+    """The incident's row (None when there is none)."""
+    return await _by_id(conn, incident_id)

@@ -24,12 +24,12 @@ from backend import live
 from backend.emergency import shifts
 from backend.emergency.texts import CALLBACK_INTRO
 from backend.tables import incident_sends
-from lapor import jobs
+from lapor import channels, jobs
 from lapor.contact import ContactCipher, ContactError
 from lapor.conversations import RasaConversations
 from lapor.outbound import Message, Outbound, Recipient, Undeliverable
 from lapor.timeutil import utcnow
-from lapor.whatsapp.twilio import TwilioClient
+from lapor.whatsapp.twilio import TwilioClient, TwilioError
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ PENDING, DONE, FAILED = "pending", "done", "failed"
 # The incidents' live topic and who hears it (backend/emergency/incidents.py).
 TOPIC = "incident"
 ROLES = tuple(sorted(shifts.OPERATOR_ROLES))
-MESSAGE, PAUSE, RESUME, CALL = "message", "pause", "resume", "call"
+MESSAGE, PAUSE, RESUME, CALL, CONNECT = "message", "pause", "resume", "call", "connect"
 # About ten minutes of retries (2 s doubling to 30 s), then the row is failed and
 # shown on the incident, for the operator to act on by phone.
 MAX_ATTEMPTS = 25
@@ -76,15 +76,21 @@ class CannotSend(Exception):
 async def message(
     conn: AsyncConnection, incident: Any, text: str, now: datetime, author: Optional[str] = None
 ) -> None:
+    if incident.channel not in channels.REACHABLE:
+        return  # a 112 call: the operator speaks to the caller on the phone
     payload = {"channel": incident.channel, "conversation_id": incident.conversation_key}
     await _queue(conn, incident.id, MESSAGE, {**payload, "text": text, "author": author}, now)
 
 
 async def pause_bot(conn: AsyncConnection, incident: Any, now: datetime) -> None:
+    if incident.channel not in channels.REACHABLE:
+        return  # no bot on a phone call
     await _queue(conn, incident.id, PAUSE, {"conversation_id": incident.conversation_key}, now)
 
 
 async def resume_bot(conn: AsyncConnection, incident: Any, now: datetime) -> None:
+    if incident.channel not in channels.REACHABLE:
+        return
     await _queue(conn, incident.id, RESUME, {"conversation_id": incident.conversation_key}, now)
 
 
@@ -98,6 +104,13 @@ async def alarm_call(
     conn: AsyncConnection, incident_id: int, phone: str, words: str, now: datetime
 ) -> None:
     await _queue(conn, incident_id, CALL, {"to": phone, "say": words}, now)
+
+
+async def connect_call(
+    conn: AsyncConnection, incident_id: int, call_sid: str, twiml: str, now: datetime
+) -> None:
+    """Take a queued 112 caller out of the queue, to the TwiML's operator phone."""
+    await _queue(conn, incident_id, CONNECT, {"call_sid": call_sid, "twiml": twiml}, now)
 
 
 async def _queue(
@@ -171,6 +184,15 @@ async def _perform(senders: Senders, kind: str, payload: Dict[str, Any]) -> None
         await senders.rasa.resume(payload["conversation_id"])
     elif kind == CALL:
         await _call(senders, payload)
+    elif kind == CONNECT:
+        if senders.voice is None:
+            raise CannotSend("TWILIO_VOICE_FROM is not set: no voice calls")
+        try:
+            await senders.voice.redirect(payload["call_sid"], payload["twiml"])
+        except TwilioError as exc:
+            if 400 <= exc.status < 500:  # the caller hung up: retrying cannot reach them
+                raise CannotSend(str(exc)) from None
+            raise
     else:
         raise CannotSend(f"unknown send kind {kind!r}")
 

@@ -33,6 +33,9 @@ TABLES = {
     "nlu_trainings",
     "nlu_models",
     "nlu_deployments",
+    "voice_calls",
+    "voice_steps",
+    "voice_callers",
     "alembic_version",
 }
 
