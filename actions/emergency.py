@@ -111,7 +111,7 @@ class Emergency(Action):
         if key != earlier or (delivery.incident and delivery.incident.created):
             return Filed(key, delivery, delivery.status)  # the place went with the creation
         # The backend kept the first message's incident: this place is news to it.
-        update = Job.update(key, _update(tracker, LOCATION, _location(place)))
+        update = Job.update(key, _update(tracker, LOCATION, location_of(place)))
         # The backend just failed this turn: no second wait for it.
         send = incidents.keep if delivery.status == QUEUED else incidents.deliver
         sent = await send(self.settings, update)
@@ -170,7 +170,7 @@ class EmergencyRecorded(Action):
         if not key:
             return None  # no incident took this emergency
         place = answered_place(tracker)
-        location = _location(place) if place else Location(text=where)
+        location = location_of(place) if place else Location(text=where)
         job = Job.update(str(key), _update(tracker, LOCATION, location))
         delivery = await incidents.deliver(self.settings, job)
         return delivery.status if delivery.forwarded else None
@@ -233,14 +233,14 @@ def new_key(tracker: Tracker) -> str:
     An action that Rasa runs again for the same message makes the same key,
     so the backend returns the incident it already has.
     """
-    raw = f"{tracker.sender_id}|{_triggering(tracker).get('timestamp')}"
+    raw = f"{tracker.sender_id}|{triggering(tracker).get('timestamp')}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _creation(
     tracker: Tracker, key: str, intent: str, place: Optional[places.Place]
 ) -> Dict[str, Any]:
-    location = _location(place) if place else None
+    location = location_of(place) if place else None
     return {
         "key": key,
         "kind": intent,
@@ -249,8 +249,8 @@ def _creation(
         "contact": contact_token(tracker),
         "text": _said(tracker),
         "location": location.data() if location else None,
-        "transcript": _transcript(tracker),
-        "received_at": _at(_triggering(tracker)),
+        "transcript": transcript(tracker),
+        "received_at": moment(triggering(tracker)),
     }
 
 
@@ -259,11 +259,11 @@ def _update(tracker: Tracker, kind: str, location: Optional[Location]) -> Dict[s
         "kind": kind,
         "text": _said(tracker) or None,
         "location": location.data() if location else None,
-        "at": _at(_triggering(tracker)),
+        "at": moment(triggering(tracker)),
     }
 
 
-def _location(place: places.Place) -> Location:
+def location_of(place: places.Place) -> Location:
     return Location(place.location, place.kelurahan, place.latitude, place.longitude)
 
 
@@ -273,19 +273,21 @@ def _said(tracker: Tracker) -> str:
     return clip(said) or ""
 
 
-def _transcript(tracker: Tracker) -> List[Dict[str, Any]]:
+def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The conversation's latest messages, as the operator reads them with the incident."""
     said = [e for e in tracker.events if e.get("event") in ("user", "bot") and e.get("text")]
     return [
-        {"who": e["event"], "text": clip(str(e["text"])), "at": _at(e)} for e in said[-TRANSCRIPT:]
+        {"who": e["event"], "text": clip(str(e["text"])), "at": moment(e)}
+        for e in said[-TRANSCRIPT:]
     ]
 
 
-def _triggering(tracker: Tracker) -> Dict[str, Any]:
+def triggering(tracker: Tracker) -> Dict[str, Any]:
     """The user event this turn answers."""
     return next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
 
 
-def _at(event: Dict[str, Any]) -> str:
+def moment(event: Dict[str, Any]) -> str:
     # To the microsecond, as Rasa stamped the event: the backend tells the
     # message that raised the emergency from the later ones by this time.
     stamp = event.get("timestamp")

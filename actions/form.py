@@ -33,6 +33,8 @@ NOT_AN_ANSWER = {
     "thank",
     "ask_help",
     "out_of_scope",
+    # A voice note (actions/voice.py keeps its link): no answer in words.
+    "share_voice",
 }
 FIELDS = {
     "category": "category",

@@ -31,6 +31,8 @@ REPORT_SLOTS = (
     "unsure_text",
     "attributes",
     "details",
+    # Voice notes sent during the form (actions/voice.py).
+    "voice_notes",
     "requested_slot",
 )
 

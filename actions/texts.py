@@ -236,3 +236,34 @@ ASK_PLACE = {
     ),
 }
 ASK_KELURAHAN = "Mohon sebutkan juga nama kelurahannya, Bapak/Ibu (contoh: Bandar Lor RT 02 RW 05)."
+
+# Voice notes: the channel stored the file (backend/media.py), but nothing
+# transcribes it yet, so the bot says so and asks for the words in writing.
+VOICE_IN_REPORT = (
+    "Mohon maaf, kami belum dapat mendengarkan pesan suara. Pesan suara Bapak/Ibu sudah "
+    "kami simpan di percakapan ini; mohon jawab pertanyaan berikut dengan tulisan singkat. "
+    "Untuk keadaan darurat, telepon 112."
+)
+VOICE_IN_EMERGENCY = (
+    "Mohon maaf, kami belum dapat mendengarkan pesan suara. Pesan suara Bapak/Ibu sudah "
+    "kami simpan di percakapan ini. Mohon tuliskan lokasi kejadian, atau bagikan lokasi "
+    "(share location). Segera telepon 112 (gratis, 24 jam)."
+)
+
+# The reply to "Anda baru saja menelepon 112" after a silent call
+# (actions/ghost_reply.py). Said only for what happened to the incident.
+GHOST_REPLY_SENT = (
+    "Terima kasih, Bapak/Ibu. Pesan Bapak/Ibu sudah kami teruskan ke petugas 112; petugas "
+    "akan membalas di percakapan ini. Jika Bapak/Ibu bisa berbicara, segera telepon 112 "
+    "(gratis, 24 jam)."
+)
+GHOST_REPLY_KEPT = (
+    "Terima kasih, Bapak/Ibu. Sambungan ke petugas 112 sedang terganggu; pesan Bapak/Ibu "
+    "sudah kami simpan dan akan sampai ke petugas 112 begitu sambungan pulih. Jika "
+    "Bapak/Ibu bisa berbicara, segera telepon 112 sekarang."
+)
+# A reply that was only a voice note: filed all the same, and the words asked for.
+GHOST_REPLY_VOICE = (
+    "Kami belum dapat mendengarkan pesan suara: mohon tuliskan juga apa yang terjadi dan "
+    "di mana, di percakapan ini."
+)

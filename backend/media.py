@@ -14,6 +14,13 @@ The decoded format decides, not the declared type: the declared
 Content-Type only has to name one of the accepted image types, since
 browsers derive it from the file name and a PNG saved as .jpg is still a
 photo. Formats other than JPEG, PNG, WebP and GIF are never parsed at all.
+
+Voice notes (WhatsApp's Ogg/Opus, MP3, M4A, AAC, AMR; lapor/audio.py) come
+only through the trusted upload route. They are stored as sent, with their
+type, and never decoded: the body must open with its declared container's
+magic bytes, so a text file named .ogg is refused. Only images count as a
+report's photo (`require_stored`): a voice note is played from the
+conversation that carried it, never shown as a ticket's photo.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from backend.errors import Open311Error
 from backend.inputs import header
 from backend.settings import BackendSettings
 from backend.tables import media
-from lapor import mediaurls
+from lapor import audio, mediaurls
 from lapor.settings import MiB
 from lapor.timeutil import utcnow
 
@@ -72,12 +79,44 @@ class NotAnImage(Exception):
 
 @bp.post("/api/v1/media")
 async def upload(request: Request) -> HTTPResponse:
-    """For trusted clients (the WhatsApp channel), with the Open311 api_key."""
+    """For trusted clients (the WhatsApp channel), with the Open311 api_key:
+    a photo, or a citizen's voice note."""
     ctx = context(request)
     given = header(request, "X-API-Key")
     if not given or not hmac.compare_digest(given.encode(), ctx.settings.open311_api_key.encode()):
         raise Open311Error.one(403, "X-API-Key with the Open311 api_key is required")
+    if audio.is_audio_type(request.headers.get("content-type")):
+        return await store_voice_note(request)
     return await store(request)
+
+
+async def store_voice_note(request: Request) -> HTTPResponse:
+    """Checks the audio in the request body and keeps it unchanged; answers its URL."""
+    ctx = context(request)
+    content_type = audio.base_type(request.headers.get("content-type"))
+    data = checked_voice_note(ctx.settings, content_type, request.body or b"")
+    async with ctx.engine.begin() as conn:
+        media_id = await _insert(conn, data, content_type)
+    return created(ctx, media_id)
+
+
+def checked_voice_note(settings: BackendSettings, content_type: str, data: bytes) -> bytes:
+    """The body, if it is a voice note of the declared type within the size limit
+    (the photos' limit: one setting for what a citizen sends); Open311Error if not."""
+    if not audio.is_audio_type(content_type):
+        raise Open311Error.one(
+            400, f"only voice notes are accepted here ({', '.join(sorted(audio.AUDIO_TYPES))})"
+        )
+    if not data:
+        raise Open311Error.one(400, "the request body (the voice note) is empty")
+    limit = settings.max_photo_bytes
+    if len(data) > limit:
+        raise Open311Error.one(413, f"voice note is larger than {limit / MiB:g} MB")
+    if not audio.matches(content_type, data):
+        raise Open311Error.one(
+            400, f"the body is not {content_type} audio (its first bytes do not match)"
+        )
+    return data
 
 
 async def store(request: Request) -> HTTPResponse:
@@ -116,13 +155,17 @@ async def decode_photo(settings: BackendSettings, content_type: str, data: bytes
 
 async def insert_photo(conn: AsyncConnection, photo: Photo) -> str:
     """Stores the photo in the caller's transaction; returns its id."""
+    return await _insert(conn, photo.data, photo.content_type)
+
+
+async def _insert(conn: AsyncConnection, data: bytes, content_type: str) -> str:
     media_id = secrets.token_hex(16)
     await conn.execute(
         insert(media).values(
             id=media_id,
-            content_type=photo.content_type,
-            data=photo.data,
-            size=len(photo.data),
+            content_type=content_type,
+            data=data,
+            size=len(data),
             created_at=utcnow(),
         )
     )
@@ -134,8 +177,10 @@ async def require_stored(ctx: AppContext, urls: Sequence[str]) -> None:
     a link to anywhere else would have staff open a page an attacker chose."""
     foreign = [u for u in urls if not mediaurls.is_stored_media(u, [ctx.settings.public_url])]
     ids = [u.rsplit("/", 1)[1] for u in urls if u not in foreign]
+    # Images only: a stored voice note is not a photo, and must not be shown as one.
+    photos = select(media.c.id).where(media.c.id.in_(ids), media.c.content_type.like("image/%"))
     async with ctx.engine.connect() as conn:
-        found = set((await conn.execute(select(media.c.id).where(media.c.id.in_(ids)))).scalars())
+        found = set((await conn.execute(photos)).scalars())
     missing = foreign + [u for u in urls if u not in foreign and u.rsplit("/", 1)[1] not in found]
     if missing:
         raise Open311Error(400, [f"media_url {u[:80]!r} is not a stored photo" for u in missing])

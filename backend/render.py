@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from babel.dates import format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sanic.response import HTTPResponse, html
 
+from lapor.mediaurls import MEDIA_PATH
 from lapor.timeutil import WIB, aware
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -51,7 +52,18 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = when
+    # A message's voice notes as this site's /media/<id> paths (the CSP allows only 'self').
+    env.filters["voice_paths"] = voice_paths
     return env
+
+
+def voice_paths(data: Any) -> List[str]:
+    """The /media/<id> paths of a message's "voice_urls" (backend/pipeline/events.py)."""
+    urls = data.get("voice_urls") if isinstance(data, dict) else None
+    if not isinstance(urls, list):
+        return []
+    found = (MEDIA_PATH.search(u) if isinstance(u, str) else None for u in urls)
+    return [m.group(0) for m in found if m]
 
 
 def page(

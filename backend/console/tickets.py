@@ -37,6 +37,7 @@ from backend import (
     routing,
     ticket_reads,
     tickets,
+    voice_notes,
     workflow,
 )
 from backend.console import ticket_map, views
@@ -377,6 +378,7 @@ async def _ticket(
         problem=problem,
         draft=written,
         canned=await canned_replies.of_department(ctx.engine, found.agency_responsible),
+        voice_notes=await voice_notes.of_ticket(ctx.engine, found.id),
         reveal=reveal or Reveal(),
         **values,
     )

@@ -38,7 +38,7 @@ SUPERVISOR = "operator_supervisor"
 MAX_TEXT = 2000
 MAX_TRANSCRIPT = 20
 # What the channels write for a shared pin or photo (bot/channels/inbound.py).
-CHANNEL_COMMANDS = ("/share_location", "/share_photo")
+CHANNEL_COMMANDS = ("/share_location", "/share_photo", "/share_voice")
 
 _i = incidents.c
 

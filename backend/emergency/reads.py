@@ -29,7 +29,7 @@ from lapor.timeutil import aware
 RECENTLY_RESOLVED = 10
 HISTORY_LIMIT = 20
 # Timeline rows that are the citizen speaking (backend/emergency/citizen.py).
-CITIZEN_KINDS = frozenset({"citizen_message", "location", "photo"})
+CITIZEN_KINDS = frozenset({"citizen_message", "location", "photo", "voice_note"})
 PRANK_INTENT = "prank"
 
 _i = incidents.c

@@ -121,10 +121,13 @@ def _user(base: Row, event: Mapping[str, Any]) -> Row:
 
 
 def _shared(metadata: Any) -> Dict[str, Any]:
-    """Of a user message's metadata, only what the citizen shared: a pin and photo links.
+    """Of a user message's metadata, only what the citizen shared: a pin, photo
+    and voice note links.
 
-    The channels put both there after checking them (a pin on Earth; photos the
-    backend stored); everything else in metadata is never read (the sealed number)."""
+    The channels put them there after checking them (a pin on Earth; photos and
+    voice notes the backend stored); everything else in metadata is never read
+    (the sealed number). Voice notes keep their own key: the console plays them,
+    and an open incident records them as "voice_note" (backend/emergency/)."""
     if not isinstance(metadata, dict):
         return {}
     shared: Dict[str, Any] = {}
@@ -133,12 +136,17 @@ def _shared(metadata: Any) -> Dict[str, Any]:
         lat, lon = _number(pin.get("latitude")), _number(pin.get("longitude"))
         if lat is not None and lon is not None:
             shared["location"] = {"latitude": lat, "longitude": lon}
-    photos = metadata.get("media_urls")
-    if isinstance(photos, list):
-        urls = [u for u in photos if isinstance(u, str) and u.startswith(("http://", "https://"))]
+    for key in ("media_urls", "voice_urls"):
+        urls = _links(metadata.get(key))
         if urls:
-            shared["media_urls"] = urls[:10]
+            shared[key] = urls
     return shared
+
+
+def _links(value: Any) -> List[str]:
+    if not isinstance(value, list):
+        return []
+    return [u for u in value if isinstance(u, str) and u.startswith(("http://", "https://"))][:10]
 
 
 def _bot(base: Row, event: Mapping[str, Any]) -> Row:

@@ -84,6 +84,9 @@ def _location(form: Mapping[str, str]) -> Optional[Dict[str, Any]]:
 
 
 PHOTO_PAYLOAD = "/share_photo"
+# A voice note the backend stored: its URL travels as metadata "voice_urls",
+# never "media_urls", so no photo question takes it for a photo.
+VOICE_PAYLOAD = "/share_voice"
 
 
 def location_payload(location: Dict[str, Any]) -> str:

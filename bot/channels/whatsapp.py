@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 from urllib.parse import parse_qsl
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -30,9 +30,9 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels import commands, inbound
 from bot.channels.identity import seal_message
-from bot.channels.media import BackendMedia, MediaStoreError
+from bot.channels.media import BackendMedia, MediaRefused, MediaStoreError
 from bot.settings import BotSettings, get_settings
-from lapor import channels
+from lapor import audio, channels
 from lapor.contact import ContactCipher
 from lapor.outbound import Button, Message, Recipient
 from lapor.privacy import mask_phone
@@ -48,6 +48,11 @@ PHOTO_REFUSED = (
     "Mohon maaf, foto tidak dapat kami terima: hanya gambar (JPG/PNG) dengan ukuran "
     "paling besar {mb} MB. Silakan kirim foto lain atau lanjutkan tanpa foto."
 )
+VOICE_REFUSED = (
+    "Mohon maaf, pesan suara ini tidak dapat kami terima: hanya rekaman suara (misalnya "
+    "pesan suara WhatsApp) dengan ukuran paling besar {mb} MB. Mohon tuliskan keterangannya "
+    "di sini. Untuk keadaan darurat, telepon 112."
+)
 UNSUPPORTED = (
     "Mohon maaf, jenis pesan ini belum dapat kami proses. Silakan ketik pesan, "
     "kirim foto, atau bagikan lokasi (share location)."
@@ -56,7 +61,8 @@ RECOVER_EVERY = 60.0  # seconds between looks for messages stranded by a dead pr
 TROUBLE = "Mohon maaf, sistem sedang mengalami gangguan. Untuk keadaan darurat, telepon 112."
 # Sent once per citizen (UU 27/2022: people are told how their data is used).
 PRIVACY_NOTICE = (
-    "Informasi privasi: pesan, lokasi, dan gambar yang Bapak/Ibu kirim hanya kami gunakan "
+    "Informasi privasi: pesan, lokasi, gambar, dan pesan suara yang Bapak/Ibu kirim hanya "
+    "kami gunakan "
     "untuk menangani laporan dan keadaan darurat, dan disimpan terbatas sesuai masa simpan. "
     "Selengkapnya, termasuk hak Bapak/Ibu atas data pribadi: {url}"
 )
@@ -288,12 +294,17 @@ class WhatsAppInput(InputChannel):
         if received.location:
             metadata["location"] = received.location
         if received.media:
-            urls = await self._store_photos(received)
-            if urls:
-                metadata["media_urls"] = urls
+            photos, voice = await self._store_media(received)
+            if photos:
+                metadata["media_urls"] = photos
                 text = text or inbound.PHOTO_PAYLOAD
+            if voice:
+                # Apart from the photos: the report form's photo step reads
+                # only media_urls. A caption stays the text, as with photos.
+                metadata["voice_urls"] = voice
+                text = text or inbound.VOICE_PAYLOAD
         if not text:
-            if not received.media:  # a refused photo already got its answer
+            if not received.media:  # a refused photo or voice note already got its answer
                 await self.output.send_text_message(received.sender, UNSUPPORTED)
             return
         message = UserMessage(
@@ -319,16 +330,29 @@ class WhatsAppInput(InputChannel):
             return chosen or commands.sanitize(received.body, offered)
         return ""
 
-    async def _store_photos(self, received: inbound.Inbound) -> List[str]:
-        urls: List[str] = []
+    async def _store_media(self, received: inbound.Inbound) -> Tuple[List[str], List[str]]:
+        """The stored URLs of the message's photos and of its voice notes."""
+        photos: List[str] = []
+        voice: List[str] = []
         for item in received.media:
+            # Any declared audio is answered as a voice note, a type not taken too.
+            is_voice = audio.base_type(item.content_type).startswith("audio/")
             try:
                 data, content_type = await self.output.client.fetch_media(item.url)
-                urls.append(await self.media.store(data, content_type))
-            except MediaRejected as exc:
-                logger.info("photo from %s refused: %s", mask_phone(received.sender), exc)
-                mb = self.config.max_media_bytes // (1024 * 1024)
-                await self.output.send_text_message(received.sender, PHOTO_REFUSED.format(mb=mb))
+                url = await self.media.store(data, content_type)
+            except (MediaRejected, MediaRefused) as exc:
+                what = "voice note" if is_voice else "photo"
+                logger.info("%s from %s refused: %s", what, mask_phone(received.sender), exc)
+                await self._refused(received, is_voice)
+                continue
             except (TwilioError, MediaStoreError) as exc:
-                logger.error("photo from %s not stored: %s", mask_phone(received.sender), exc)
-        return urls
+                logger.error("media from %s not stored: %s", mask_phone(received.sender), exc)
+                continue
+            # What Twilio served decides, not what the webhook declared.
+            (voice if audio.is_audio_type(content_type) else photos).append(url)
+        return photos, voice
+
+    async def _refused(self, received: inbound.Inbound, is_voice: bool) -> None:
+        mb = self.config.max_media_bytes // (1024 * 1024)
+        refusal = VOICE_REFUSED if is_voice else PHOTO_REFUSED
+        await self.output.send_text_message(received.sender, refusal.format(mb=mb))

@@ -20,7 +20,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from yarl import URL
 
-from lapor import http
+from lapor import audio, http
 from lapor.privacy import mask_phone, mask_text
 from lapor.settings import DEFAULT_MAX_PHOTO_BYTES, DEFAULT_TWILIO_API_BASE, WhatsAppSettings
 
@@ -44,7 +44,7 @@ class TwilioError(Exception):
 
 
 class MediaRejected(ValueError):
-    """A photo that is not an image, or too large."""
+    """A medium that is neither an image nor a voice note (lapor/audio.py), or too large."""
 
 
 @dataclass(frozen=True)
@@ -211,11 +211,26 @@ class TwilioClient:
         logger.error("voice call to %s failed: %s", mask_phone(to), error)
         raise error
 
-    async def fetch_media(self, url: str) -> Tuple[bytes, str]:
-        """Downloads an inbound photo, whole, and no larger than the limit.
+    async def redirect(self, call_sid: str, twiml: str) -> None:
+        """Gives a live call new instructions (a 112 caller, out of the queue to an operator)."""
+        try:
+            await self._rest.calls(call_sid).update_async(twiml=twiml)
+        except TwilioRestException as exc:
+            error = TwilioError(exc.status, exc.code, exc.msg)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            error = TwilioError(0, None, f"{type(exc).__name__}: {exc}")
+        else:
+            return
+        logger.error("call %s not redirected: %s", call_sid, error)
+        raise error
 
-        Raises MediaRejected for a URL off Twilio's API host, a non-image or an
-        oversize photo; TwilioError for a download that failed.
+    async def fetch_media(self, url: str) -> Tuple[bytes, str]:
+        """Downloads an inbound photo or voice note, whole, and no larger than the limit.
+
+        Raises MediaRejected for a URL off Twilio's API host, a type that is
+        neither an image nor a voice note, or an oversize one; TwilioError for
+        a download that failed. The type returned is the response's, without
+        parameters ("audio/ogg; codecs=opus" -> "audio/ogg").
         """
         refusal = _refusal(url, self.config.api_base)
         if refusal:
@@ -241,7 +256,7 @@ class TwilioClient:
                 if response.status in REDIRECT_STATUSES:
                     url = _redirect_target(response)
                     continue
-                return await self._read_image(response)
+                return await self._read_media(response)
         raise TwilioError(0, None, f"media download: more than {MAX_REDIRECTS} redirects")
 
     def _credentials_for(self, url: URL) -> Dict[str, str]:
@@ -250,25 +265,26 @@ class TwilioClient:
         auth = aiohttp.BasicAuth(self.config.account_sid, self.config.auth_token)
         return {"Authorization": auth.encode()}
 
-    async def _read_image(self, response: aiohttp.ClientResponse) -> Tuple[bytes, str]:
+    async def _read_media(self, response: aiohttp.ClientResponse) -> Tuple[bytes, str]:
         if response.status >= 300:
             # Without the query: a CDN URL's query is its signature.
             where = response.url.with_query(None)
             raise TwilioError(response.status, None, f"media download failed: {where}")
-        content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-        if not content_type.startswith("image/"):
-            raise MediaRejected(f"not an image: {content_type or 'unknown type'}")
+        content_type = audio.base_type(response.headers.get("Content-Type"))
+        if not (content_type.startswith("image/") or audio.is_audio_type(content_type)):
+            raise MediaRejected(f"not an image or voice note: {content_type or 'unknown type'}")
+        # One limit for photos and voice notes (MAX_PHOTO_BYTES): the backend's.
         limit = self.config.max_media_bytes
         declared = response.content_length or 0
         if declared > limit:
-            raise MediaRejected(f"image of {declared} bytes is over the limit")
+            raise MediaRejected(f"media of {declared} bytes is over the limit")
         # One read() returns only what is buffered: read to the end, and count
         # as we go, since a chunked body declares no length.
         data = bytearray()
         async for chunk in response.content.iter_chunked(MEDIA_CHUNK):
             data += chunk
             if len(data) > limit:
-                raise MediaRejected("image is over the size limit")
+                raise MediaRejected("media is over the size limit")
         return bytes(data), content_type
 
 

@@ -69,6 +69,8 @@ BACKED = frozenset(
         "OVER_FORWARDED",
         "ANSWER_SENT",
         "CLOSURE_REOPENED",
+        # Only once the backend took the incident (tests/actions/test_ghost_reply.py).
+        "GHOST_REPLY_SENT",
     }
 )
 
