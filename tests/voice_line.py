@@ -148,3 +148,32 @@ def sanic_post(app: object) -> Post:
         return response.status, response.text
 
     return post
+
+
+def http_post(base_url: str) -> Post:
+    """`post` over HTTP to a running backend (one aiohttp session per event loop)."""
+    import aiohttp
+
+    sessions: Dict[int, aiohttp.ClientSession] = {}
+
+    async def post(path: str, body: bytes, headers: Dict[str, str]) -> Tuple[int, str]:
+        import asyncio
+
+        loop = id(asyncio.get_running_loop())
+        if loop not in sessions:
+            sessions[loop] = aiohttp.ClientSession()
+        async with sessions[loop].post(base_url + path, data=body, headers=headers) as response:
+            return response.status, await response.text()
+
+    async def close() -> None:
+        for session in sessions.values():
+            await session.close()
+        sessions.clear()
+
+    post.close = close  # type: ignore[attr-defined]
+    return post
+
+
+def server_env() -> Dict[str, str]:
+    """What a test backend needs to answer the 112 number (with the fake Twilio's env)."""
+    return {"TWILIO_WEBHOOK_BASE_URL": PUBLIC, "TWILIO_TEMPLATES": '{"ghost_call": "HXghost"}'}

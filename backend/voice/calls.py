@@ -23,7 +23,7 @@ from lapor import channels
 from lapor.contact import ContactCipher
 from lapor.db import insert_ignoring
 from lapor.privacy import mask_text
-from lapor.timeutil import utcnow
+from lapor.timeutil import aware, utcnow
 
 GREETING, PROMPT, QUEUED, CONNECTING, CONNECTED, ENDING, ENDED = (
     "greeting",
@@ -179,7 +179,7 @@ async def prank_count(conn: AsyncConnection, caller: str, period: timedelta, now
             select(voice_callers.c.prank_cleared_at).where(voice_callers.c.caller == caller)
         )
     ).scalar()
-    since = max(now - period, cleared) if cleared else now - period
+    since = max(now - period, aware(cleared)) if cleared else now - period
     return int(
         (
             await conn.execute(

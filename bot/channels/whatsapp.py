@@ -20,13 +20,11 @@ import asyncio
 import logging
 from collections import defaultdict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
-from urllib.parse import parse_qsl
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from twilio.request_validator import RequestValidator
 
 from bot.channels import commands, inbound
 from bot.channels.identity import seal_message
@@ -36,6 +34,7 @@ from lapor import audio, channels
 from lapor.contact import ContactCipher
 from lapor.outbound import Button, Message, Recipient
 from lapor.privacy import mask_phone
+from lapor.twilio_signature import HEADER, public_url, signed_form
 from lapor.whatsapp import formatting
 from lapor.whatsapp.sender import WhatsAppChannel
 from lapor.whatsapp.state import ChannelState, store_from_settings
@@ -211,24 +210,9 @@ class WhatsAppInput(InputChannel):
         return bp
 
     def _verified_form(self, request: Request) -> Optional[Dict[str, str]]:
-        # Twilio signs every parameter, empty ones too ("Body=" for a photo);
-        # Sanic's form parser drops those, so read the body ourselves.
-        form = dict(
-            parse_qsl((request.body or b"").decode("utf-8", "replace"), keep_blank_values=True)
-        )
-        signature = request.headers.get("X-Twilio-Signature", "")
-        if not (self.config.auth_token and signature):
-            return None
-        url = self._public_url(request)
-        if not RequestValidator(self.config.auth_token).validate(url, form, signature):
-            return None
-        return form
-
-    def _public_url(self, request: Request) -> str:
-        if not self.public_base_url:
-            return request.url
-        query = f"?{request.query_string}" if request.query_string else ""
-        return f"{self.public_base_url}{request.path}{query}"
+        url = public_url(self.public_base_url, request.url, request.path, request.query_string)
+        signature = request.headers.get(HEADER, "")
+        return signed_form(request.body, url, signature, self.config.auth_token)
 
     def _start(self, job: Awaitable[None]) -> None:
         task = asyncio.ensure_future(job)
