@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -173,9 +173,13 @@ async def flush(engine: AsyncEngine, outbound: Outbound, batch: int = 20) -> int
     return sent
 
 
-def template_warning(has_template: Callable[[str], bool]) -> Optional[str]:
-    """Said at start when some messages outside the 24-hour window cannot go out."""
-    missing = [repr(kind) for kind in TEMPLATES.values() if not has_template(kind)]
+def template_warning(
+    has_template: Callable[[str], bool], others: Sequence[str] = ()
+) -> Optional[str]:
+    """Said at start when some messages outside the 24-hour window cannot go out
+    (the notices', and `others` such as the voice line's)."""
+    kinds = [*TEMPLATES.values(), *others]
+    missing = [repr(kind) for kind in kinds if not has_template(kind)]
     return NO_TEMPLATE_WARNING % ", ".join(missing) if missing else None
 
 

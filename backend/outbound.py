@@ -12,6 +12,7 @@ from typing import Dict
 
 from backend import notify
 from backend.settings import BackendSettings
+from backend.voice import messages as voice_messages
 from lapor import channels
 from lapor.contact import ContactCipher
 from lapor.conversations import RasaConversations
@@ -31,7 +32,7 @@ def build(settings: BackendSettings, cipher: ContactCipher) -> Outbound:
         whatsapp = WhatsAppChannel(
             TwilioClient(config), ChannelState(store_from_settings(settings)), cipher
         )
-        warning = notify.template_warning(whatsapp.has_template)
+        warning = notify.template_warning(whatsapp.has_template, voice_messages.TEMPLATES)
         if warning:
             logger.warning(warning)
         by_channel[channels.WHATSAPP] = whatsapp

@@ -28,6 +28,8 @@ from lapor.timeutil import utcnow
 
 logger = logging.getLogger(__name__)
 
+# The approved WhatsApp templates these messages need outside the 24-hour window.
+TEMPLATES = ("ghost_call", "prank_warning")
 PENDING, SENT, UNDELIVERABLE, FAILED = "pending", "sent", "undeliverable", "failed"
 GHOST_FORM, GHOST_SLOT, GHOST_CALL = "ghost_reply_form", "ghost_reply", "ghost_call"
 GHOST_TEXT = (
@@ -61,10 +63,10 @@ def message(kind: str, call_sid: str) -> Message:
     if kind == "ghost":
         return Message(
             text=GHOST_TEXT,
-            template=Template("ghost_call"),
+            template=Template(TEMPLATES[0]),
             expects=Expectation(GHOST_FORM, GHOST_SLOT, {GHOST_CALL: call_sid}),
         )
-    return Message(text=PRANK_TEXT, template=Template("prank_warning"))
+    return Message(text=PRANK_TEXT, template=Template(TEMPLATES[1]))
 
 
 async def flush(engine: AsyncEngine, outbound: Outbound, cipher: ContactCipher) -> int:
