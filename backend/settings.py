@@ -14,11 +14,11 @@ from pydantic import Field, validator
 from lapor.paths import (
     AGENCIES_FILE,
     DEADLINES_FILE,
-    VOICE_PROMPTS_FILE,
     GAZETTEER_FILE,
     REPO_ROOT,
     SERVICES_FILE,
     VAR,
+    VOICE_PROMPTS_FILE,
 )
 from lapor.settings import (
     DEFAULT_BIND,

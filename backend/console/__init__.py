@@ -16,6 +16,7 @@ from sanic.blueprint_group import BlueprintGroup
 from backend.console import (
     audit,
     auth,
+    calls,
     conversations,
     events,
     incidents,
@@ -34,6 +35,7 @@ def blueprint() -> BlueprintGroup:
         auth.bp,
         events.bp,
         incidents.bp,
+        calls.bp,
         tickets.bp,
         replies.bp,
         conversations.bp,

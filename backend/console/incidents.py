@@ -31,6 +31,7 @@ from backend.console.posted import Form, form_of, one, osm_link
 from backend.context import context
 from backend.emergency import incidents, reads, sends, shifts
 from backend.emergency.incidents import IncidentConflict, IncidentError
+from backend.voice import reads as voice_reads
 from lapor import channels
 from lapor.mediaurls import MEDIA_PATH
 from lapor.timeutil import aware, utcnow
@@ -61,6 +62,10 @@ DONE = {
     "diserahkan": "Kejadian sudah diserahkan kepada kepala regu.",
     "telepon": "Telepon balik sedang disambungkan: telepon meja Bapak/Ibu akan berdering.",
     "selesai": "Kejadian sudah diselesaikan. Pelapor sudah diberi tahu.",
+    "diambil": "Panggilan sudah Bapak/Ibu ambil: telepon meja Bapak/Ibu akan berdering.",
+    # After the 112 call's sorting form (backend/console/calls.py).
+    "jenis": "Jenis panggilan sudah dicatat.",
+    "iseng": "Tanda iseng nomor ini sudah dihapus: panggilannya kembali ke antrean utama.",
 }
 NOT_FOUND = "Kejadian ini tidak ditemukan."
 
@@ -123,7 +128,7 @@ async def _board(
         problem=problem,
         phone=phone,
         live_after=live_after,
-        **_labels(request),
+        **labels(request),
     )
 
 
@@ -134,10 +139,10 @@ async def _board(
 async def incident_page(request: Request, person: people.Person, incident_id: int) -> HTTPResponse:
     part = request.args.get("part") == "timeline"
     notice = DONE.get(request.args.get("selesai") or "")
-    return await _incident(request, person, incident_id, notice=notice, part=part)
+    return await incident_view(request, person, incident_id, notice=notice, part=part)
 
 
-async def _incident(
+async def incident_view(
     request: Request,
     person: people.Person,
     incident_id: int,
@@ -162,7 +167,7 @@ async def _incident(
         "deliveries": await reads.deliveries(ctx.engine, incident_id),
         "may_work": _may_work(found, person),
         "live_after": live_after,
-        **_labels(request),
+        **labels(request),
     }
     if part:
         return views.show(request, "console/_incident_timeline.html", **values)
@@ -174,6 +179,7 @@ async def _incident(
             )
     mine = await shifts.current(ctx.engine, person.id)
     written = {k: v[0] for k, v in (draft or {}).items() if v}
+    voice = await call_panel(request, found) if found.channel == channels.PHONE else {}
     return views.show(
         request,
         "console/incident.html",
@@ -189,6 +195,7 @@ async def _incident(
         draft=written,
         # The form may be gone (the incident moved on): what was written is shown, not lost.
         kept=(written.get("text") or written.get("note")) if status == 409 else None,
+        **voice,
         **values,
     )
 
@@ -295,15 +302,17 @@ async def _act(
         status = 409 if isinstance(exc, IncidentConflict) else 400
         if wants_json:
             return json({"error": str(exc)}, status=status)
-        return await _incident(request, person, incident_id, status, problem=str(exc), draft=form)
+        return await incident_view(
+            request, person, incident_id, status, problem=str(exc), draft=form
+        )
     if flush:
-        await _flush(request, incident_id)
+        await flush_sends(request, incident_id)
     if wants_json:
         return json({"ok": True})
     return redirect(f"/console/incidents/{incident_id}?selesai={done}", status=303)
 
 
-async def _flush(request: Request, incident_id: int) -> None:
+async def flush_sends(request: Request, incident_id: int) -> None:
     """Send what the change queued now (this incident's only: another incident's
     sends are the workers'); the workers retry whatever fails."""
     senders: Optional[sends.Senders] = getattr(request.app.ctx, "senders", None)
@@ -316,6 +325,22 @@ async def _flush(request: Request, incident_id: int) -> None:
 
 
 # -- helpers -----------------------------------------------------------------------
+
+
+async def call_panel(request: Request, found: reads.Incident) -> Dict[str, Any]:
+    """The "Panggilan telepon" panel of a 112 call's incident (backend/console/calls.py)."""
+    from backend.console import calls  # calls.py builds on this module: imported late
+
+    engine = context(request).engine
+    call = await voice_reads.of_incident(engine, found.id)
+    if call is None:
+        return {}
+    line = request.app.ctx.voice_line
+    return {
+        "call": call,
+        "call_history": await voice_reads.history(engine, call.caller, line, before=call.id),
+        **calls.panel_values(request),
+    }
 
 
 def _may_work(found: reads.Incident, person: people.Person) -> bool:
@@ -341,7 +366,7 @@ def _photos(entries: List[reads.Entry]) -> List[str]:
     return found
 
 
-def _labels(request: Request) -> Dict[str, Any]:
+def labels(request: Request) -> Dict[str, Any]:
     """Helpers the templates use to name things as operators do."""
     directory = context(request).agencies
     return {

@@ -30,6 +30,12 @@ MENU: List[MenuItem] = [
         frozenset({"operator", "operator_supervisor"}),
     ),
     MenuItem(
+        "/console/panggilan",
+        "Panggilan 112",
+        "Penelepon 112 di antrean: ambil panggilan, telepon balik yang terputus, pilah jenisnya.",
+        frozenset({"operator", "operator_supervisor"}),
+    ),
+    MenuItem(
         "/console/tickets",
         "Laporan dinas",
         "Antrean laporan warga untuk dinas: baru, diproses, terlambat; peta dan status.",

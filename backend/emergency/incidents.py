@@ -26,6 +26,7 @@ from backend import live, people
 from backend.emergency import sends, shifts, texts
 from backend.emergency.agencies import Directory
 from backend.tables import incident_events, incidents, users
+from lapor import channels
 from lapor.db import insert_ignoring
 from lapor.privacy import mask_text
 from lapor.timeutil import utcnow
@@ -206,6 +207,8 @@ async def reply(engine: AsyncEngine, incident_id: int, person: people.Person, te
     now = utcnow()
     async with engine.begin() as conn:
         row = await _owned(conn, incident_id, person)
+        if row.channel not in channels.REACHABLE:
+            raise IncidentError("Pelapor menelepon 112: balasan tertulis tidak dapat dikirim.")
         await record(conn, incident_id, "operator_reply", at=now, actor=person, text=words)
         await sends.message(conn, row, words, now, author=texts.OPERATOR)
         await publish(conn, row, "updated")

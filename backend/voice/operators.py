@@ -135,6 +135,12 @@ async def sort(
         incident = await incidents.load(conn, call.incident_id)
         if incident.state == incidents.OPEN:
             await incidents.accept_in(conn, incident.id, person, now)
+        elif (
+            incident.state == incidents.ACCEPTED
+            and incident.owner_id != person.id
+            and incidents.SUPERVISOR not in person.roles
+        ):
+            raise IncidentConflict("Panggilan ini ditangani operator lain.")
         values: dict = {"class": sorting.kind}
         if sorting.kind == calls.PRANK and call.contact and call.message_state == "none":
             values.update(calls.message_fields(calls.PRANK, now))

@@ -20,6 +20,7 @@ SAMPLES: Dict[str, str] = {
     "username": "orang-lain",
     "conversation_id": "1",
     "incident_id": "1",
+    "call_id": "1",
     "service_request_id": "KDR-2026-000001",
     "reply_id": "1",
     "event_id": "1",

@@ -261,3 +261,31 @@ def _body(form: Any) -> bytes:
     from urllib.parse import urlencode
 
     return urlencode(form).encode()
+
+
+async def test_only_the_operator_who_took_a_call_or_a_supervisor_may_sort_it(
+    voice_app: Sanic, voice_settings: BackendSettings, database_url: str, engine: AsyncEngine
+) -> None:
+    call = await _queued_call(voice_app, database_url)
+    ani = await make_person(database_url, "ani", ["operator"])
+    budi = await make_person(database_url, "budi", ["operator"])
+    await operators.take(engine, call.id, ani, DESK, line_from(voice_settings))
+    fire = operators.Sorting("valid", "emergency_fire", ["damkar"])
+    with pytest.raises(IncidentConflict, match="operator lain"):
+        await operators.sort(engine, call.id, budi, fire, DIRECTORY)
+    assert (await call_row(database_url, call.call_sid)).class_ is None
+    assert (await incident(engine, call.incident_id)).kind == "emergency_call"
+    lead = await make_person(database_url, "kepala", ["operator_supervisor"])
+    await operators.sort(engine, call.id, lead, fire, DIRECTORY)
+    assert (await incident(engine, call.incident_id)).kind == "emergency_fire"
+
+
+async def test_a_caller_cannot_be_sent_a_written_reply(
+    voice_app: Sanic, voice_settings: BackendSettings, database_url: str, engine: AsyncEngine
+) -> None:
+    call = await _queued_call(voice_app, database_url)
+    ani = await make_person(database_url, "ani", ["operator"])
+    await operators.take(engine, call.id, ani, DESK, line_from(voice_settings))
+    with pytest.raises(IncidentError, match="menelepon 112"):
+        await incidents.reply(engine, call.incident_id, ani, "Petugas segera datang")
+    assert [s.kind for s in await queued(engine, call.incident_id)] == ["connect"]
