@@ -3,6 +3,7 @@ action server and backend; replies land at the fake Twilio API."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.request
@@ -13,11 +14,12 @@ from typing import Dict, Iterator, List
 import pytest
 from sqlalchemy import create_engine, select
 
-from backend.tables import tickets
+from backend.tables import incidents, tickets
 from lapor.db import sync_url
 from tests import servers
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.fake_twilio import PUBLIC, WHATSAPP_FROM, WHATSAPP_PATH, FakeTwilio, post_webhook
+from tests.voice_line import SILENCE, Caller, http_post, server_env
 
 pytestmark = pytest.mark.e2e
 PATH = WHATSAPP_PATH
@@ -60,8 +62,15 @@ def stack(
     logs = tmp_path_factory.mktemp("wa-logs")
     database_url = _create_postgres_database()
     try:
-        with servers.chat_stack(model, database_url, logs, twilio.env(), PUBLIC) as stack:
-            yield {"rasa": stack.rasa, "database_url": database_url, "logs": logs}
+        with servers.chat_stack(
+            model, database_url, logs, twilio.env(), PUBLIC, backend_env=server_env()
+        ) as stack:
+            yield {
+                "rasa": stack.rasa,
+                "backend": stack.backend,
+                "database_url": database_url,
+                "logs": logs,
+            }
     finally:
         _drop_postgres_database(database_url)
 
@@ -160,3 +169,39 @@ def test_an_nik_leaves_no_trace_in_the_tracker_the_event_pipeline_or_the_logs(
     kept = [p for p in logs.rglob("*") if p.is_file()]
     assert any(p.suffix == ".sqlite3" and p.name.startswith("events-") for p in kept)
     assert [p.name for p in kept if NIK.encode() in p.read_bytes()] == []
+
+
+def test_a_silent_112_call_is_followed_on_whatsapp_and_the_reply_reaches_the_operators(
+    stack: Dict[str, object], twilio: FakeTwilio
+) -> None:
+    chat = WhatsApp(stack["rasa"], twilio, str(stack["database_url"]))  # type: ignore[arg-type]
+    number = chat.sender.split(":", 1)[1]
+    asyncio.run(_ring(str(stack["backend"].url), Caller(number, [SILENCE, SILENCE, SILENCE])))  # type: ignore[attr-defined]
+    # The backend's worker sends the approved template; its delivery opens the bot's form.
+    deadline = time.monotonic() + 30
+    while not [m for m in twilio.delivered() if m["To"] == chat.sender]:
+        assert time.monotonic() < deadline, "no WhatsApp message after the silent call"
+        time.sleep(0.2)
+    (sent,) = [m for m in twilio.delivered() if m["To"] == chat.sender]
+    assert sent["ContentSid"] == "HXghost"
+    time.sleep(1)  # the form is opened in Rasa right after the delivery
+    chat.send(Body="maaf tadi saya yang menelepon, tolong hubungi saya lewat chat")
+    answer = chat.wait_for("petugas 112")
+    engine = create_engine(sync_url(str(stack["database_url"])), future=True)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(incidents).where(incidents.c.kind == "emergency_call_followup")
+        ).all()
+    engine.dispose()
+    (row,) = [r for r in rows if "tolong hubungi saya" in (r.text or "")]
+    assert row.channel == "whatsapp" and row.state == "open"
+    assert "catat" in answer or "teruskan" in answer
+
+
+async def _ring(backend_url: str, caller: Caller) -> None:
+    post = http_post(backend_url)
+    try:
+        outcome = await caller.ring(post)
+    finally:
+        await post.close()  # type: ignore[attr-defined]
+    assert not outcome.queued
