@@ -20,6 +20,10 @@ shows them. `purge` runs every PURGE_INTERVAL in every backend replica
   sends (which hold the number and the messages) are deleted; its type,
   kelurahan, rounded place and every second of its timeline stay for the
   monitoring figures;
+- 112 calls: a call older than the incidents' period loses its sealed number,
+  what was heard and the caller's pseudonym (its class, route and seconds
+  stay); the answered webhook steps (kept only for Twilio's retries) go
+  after two days;
 - audit records, sent or abandoned status notices (they hold the number) and
   expired console sessions are deleted.
 
@@ -54,6 +58,8 @@ from backend.tables import (
     notifications,
     ticket_events,
     tickets,
+    voice_calls,
+    voice_steps,
 )
 from lapor.privacy import mask_text
 from lapor.timeutil import to_utc, utcnow
@@ -67,6 +73,8 @@ ANONYMISED = "[Data pelapor telah dihapus karena masa simpan berakhir]"
 # Coordinates kept at about 100 m (3 decimals), as the public sees unverified places.
 PLACE_DECIMALS = 3
 BATCH = 200  # tickets per transaction: a first run over years of data stays short
+VOICE_STEP_DAYS = 2  # Twilio retries a webhook within seconds; the steps then say nothing
+ANONYMOUS_CALLER = "anonim:"
 ORPHAN_BATCH = 500  # unlinked photos looked at per run
 # Notices that will not be sent again (lapor.jobs / backend/notify.py states).
 FINISHED_NOTICES = ("sent", "undeliverable", "failed")
@@ -76,6 +84,8 @@ KINDS = (
     "conversations",
     "tickets",
     "incidents",
+    "voice_calls",
+    "voice_steps",
     "media",
     "audit",
     "notifications",
@@ -129,6 +139,10 @@ async def purge(
     counts["conversation_events"], counts["conversations"] = events, convs
     counts["tickets"] = await _tickets(engine, when - timedelta(days=policy.ticket_days))
     counts["incidents"] = await _incidents(engine, when - timedelta(days=policy.incident_days))
+    counts["voice_calls"] = await _voice_calls(engine, when - timedelta(days=policy.incident_days))
+    counts["voice_steps"] = await _delete(
+        engine, voice_steps, voice_steps.c.at < when - timedelta(days=VOICE_STEP_DAYS)
+    )
     counts["media"] = await _media(engine, when - timedelta(days=policy.effective_media_days))
     counts["audit"] = await _delete(
         engine, audit_log, audit_log.c.at < when - timedelta(days=policy.audit_days)
@@ -275,8 +289,8 @@ def _rounded(value: Optional[float]) -> Optional[float]:
 # -- incidents -----------------------------------------------------------------
 
 # Timeline entries whose text or data the citizen wrote or an operator wrote to them.
-_PERSONAL_EVENTS = ("received", "location", "photo", "citizen_message", "citizen_safe",
-                    "operator_reply")  # fmt: skip
+_PERSONAL_EVENTS = ("received", "location", "photo", "voice_note", "citizen_message",
+                    "citizen_safe", "operator_reply")  # fmt: skip
 
 
 def _incident_to_anonymise(cutoff: datetime) -> ColumnElement[bool]:
@@ -323,6 +337,31 @@ async def _incidents(engine: AsyncEngine, cutoff: datetime) -> int:
             )
             await conn.execute(delete(incident_sends).where(incident_sends.c.incident_id == row.id))
     return done
+
+
+# -- 112 calls -----------------------------------------------------------------
+
+
+def _call_to_anonymise(cutoff: datetime) -> ColumnElement[bool]:
+    return and_(
+        voice_calls.c.started_at < cutoff,
+        not_(voice_calls.c.caller.startswith(ANONYMOUS_CALLER)),
+    )
+
+
+async def _voice_calls(engine: AsyncEngine, cutoff: datetime) -> int:
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(voice_calls)
+            .where(_call_to_anonymise(cutoff))
+            .values(
+                contact=None,
+                speech=None,
+                digits=None,
+                caller=ANONYMOUS_CALLER + cast(voice_calls.c.id, String),
+            )
+        )
+    return int(result.rowcount or 0)
 
 
 # -- media ---------------------------------------------------------------------
@@ -442,6 +481,12 @@ async def _count(engine: AsyncEngine, policy: Policy, now: datetime) -> Dict[str
         "incidents": select(func.count())
         .select_from(incidents)
         .where(_incident_to_anonymise(days(policy.incident_days))),
+        "voice_calls": select(func.count())
+        .select_from(voice_calls)
+        .where(_call_to_anonymise(days(policy.incident_days))),
+        "voice_steps": select(func.count())
+        .select_from(voice_steps)
+        .where(voice_steps.c.at < days(VOICE_STEP_DAYS)),
         "audit": select(func.count())
         .select_from(audit_log)
         .where(audit_log.c.at < days(policy.audit_days)),

@@ -452,3 +452,46 @@ async def test_a_resolved_emergency_past_its_period_keeps_only_its_type_place_an
     assert any("Dibawa ke RS" in t for t in left)  # the operator's note, masked
     assert kept.contact == "sealed"  # an open incident is never touched
     assert (await retention.purge(engine, POLICY, now=later))["incidents"] == 0
+
+
+async def test_an_old_112_call_keeps_its_class_and_seconds_but_not_the_caller(
+    engine: AsyncEngine,
+) -> None:
+    from backend.tables import voice_calls, voice_steps
+
+    started = T0 - timedelta(days=POLICY.incident_days + 1)
+    async with engine.begin() as conn:
+        for sid, at in (("CA" + "1" * 32, started), ("CA" + "2" * 32, T0)):
+            await conn.execute(
+                insert(voice_calls).values(
+                    call_sid=sid,
+                    caller="whatsapp:p-abc",
+                    contact="sealed",
+                    state="ended",
+                    route="speech",
+                    speech="tolong, nomor saya 081234567890",
+                    digits="1",
+                    started_at=at,
+                    queued_at=at,
+                    **{"class": "valid"},
+                )
+            )
+            await conn.execute(
+                insert(voice_steps).values(
+                    call_sid=sid, step="incoming", twiml="<Response/>", at=at
+                )
+            )
+    counts = await retention.purge(engine, POLICY, now=T0 + JUST)
+    assert (counts["voice_calls"], counts["voice_steps"]) == (1, 1)
+    async with engine.connect() as conn:
+        old, recent = (await conn.execute(select(voice_calls).order_by(voice_calls.c.id))).all()
+    assert (old.contact, old.speech, old.digits) == (None, None, None)
+    assert old.caller == f"anonim:{old.id}"
+    assert (old._mapping["class"], old.route, old.queued_at is not None) == (
+        "valid",
+        "speech",
+        True,
+    )
+    assert (recent.contact, recent.caller) == ("sealed", "whatsapp:p-abc")
+    again = await retention.purge(engine, POLICY, now=T0 + JUST)
+    assert (again["voice_calls"], again["voice_steps"]) == (0, 0)
