@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Awaitable, Callable, Dict, Optional
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend.emergency import incidents
@@ -23,7 +23,7 @@ from lapor import channels
 from lapor.contact import ContactCipher
 from lapor.db import insert_ignoring
 from lapor.privacy import mask_text
-from lapor.timeutil import aware, utcnow
+from lapor.timeutil import utcnow
 
 GREETING, PROMPT, QUEUED, CONNECTING, CONNECTED, ENDING, ENDED = (
     "greeting",
@@ -56,19 +56,24 @@ async def step(
     The call's row is locked for the step (PostgreSQL), so two deliveries of
     the same step cannot both act; `arrive` creates the row on the first webhook."""
     async with engine.begin() as conn:
+        new = False
         if arrive is not None:
-            await conn.execute(insert_ignoring(conn, voice_calls, "call_sid").values(arrive))
+            created = await conn.execute(
+                insert_ignoring(conn, voice_calls, "call_sid").values(arrive)
+            )
+            new = bool(created.rowcount)
         row = await _locked(conn, call_sid)
         if row is None:
             return ""  # a step of a call we never saw: nothing to act on
-        done = await conn.execute(
-            select(voice_steps.c.twiml).where(
-                voice_steps.c.call_sid == call_sid, voice_steps.c.step == name
+        if not new:  # a call just created has answered nothing yet
+            done = await conn.execute(
+                select(voice_steps.c.twiml).where(
+                    voice_steps.c.call_sid == call_sid, voice_steps.c.step == name
+                )
             )
-        )
-        answered = done.scalar()
-        if answered is not None:
-            return str(answered)
+            answered = done.scalar()
+            if answered is not None:
+                return str(answered)
         twiml = await act(conn, row)
         await conn.execute(
             insert(voice_steps).values(call_sid=call_sid, step=name, twiml=twiml, at=utcnow())
@@ -101,16 +106,16 @@ async def gathered(
         if row.state == GREETING
         else flow.after_prompt(heard, played, line.rules)
     )
-    await _remember(conn, row, heard)
+    heard_values = _heard(row, heard)  # written with the step's own change: one UPDATE
     if decision.next is flow.Next.QUEUE:
         assert decision.route is not None
-        return await _enqueue(conn, row, line, decision.route, heard, now)
+        return await _enqueue(conn, row, line, decision.route, heard, now, heard_values)
     if decision.next is flow.Next.PROMPT:
-        await _set(conn, row.id, state=PROMPT, prompts=played + 1)
+        await _set(conn, row.id, state=PROMPT, prompts=played + 1, **heard_values)
         name = "silent" if played == 0 else "silent_again"
         return line.voice.ask(name, line.url(f"/gather?step=prompt-{played + 1}"), digits=2)
     message = message_fields(GHOST, now) if row.contact else {}
-    await _set(conn, row.id, state=ENDING, **{"class": GHOST}, **message)
+    await _set(conn, row.id, state=ENDING, **{"class": GHOST}, **message, **heard_values)
     return line.voice.goodbye("ghost_goodbye")
 
 
@@ -141,6 +146,7 @@ async def _enqueue(
     route: flow.Route,
     heard: flow.Heard,
     now: datetime,
+    heard_values: Dict[str, Any],
 ) -> str:
     pranks = await prank_count(conn, row.caller, line.prank_period, now)
     flagged = pranks >= line.prank_limit
@@ -165,6 +171,7 @@ async def _enqueue(
         cannot_speak=route is flow.Route.SILENT,
         incident_id=filed.id,
         queued_at=now,
+        **heard_values,
     )
     said: tuple[str, ...] = ("prank_warning",) if flagged else ()
     said += ("queued_silent",) if route is flow.Route.SILENT else ("queued",)
@@ -175,21 +182,21 @@ async def _enqueue(
 async def prank_count(conn: AsyncConnection, caller: str, period: timedelta, now: datetime) -> int:
     """Pranks of this number in the period, since a supervisor last cleared its flag."""
     cleared = (
-        await conn.execute(
-            select(voice_callers.c.prank_cleared_at).where(voice_callers.c.caller == caller)
-        )
-    ).scalar()
-    since = max(now - period, aware(cleared)) if cleared else now - period
-    return int(
-        (
-            await conn.execute(
-                select(func.count())
-                .select_from(voice_calls)
-                .where(and_(_c.caller == caller, _c["class"] == PRANK, _c.started_at >= since))
-            )
-        ).scalar()
-        or 0
+        select(voice_callers.c.prank_cleared_at)
+        .where(voice_callers.c.caller == caller)
+        .scalar_subquery()
     )
+    query = (
+        select(func.count())
+        .select_from(voice_calls)
+        .where(
+            _c.caller == caller,
+            _c["class"] == PRANK,
+            _c.started_at >= now - period,
+            or_(cleared.is_(None), _c.started_at >= cleared),
+        )
+    )
+    return int((await conn.execute(query)).scalar() or 0)
 
 
 def _what_was_heard(route: flow.Route, heard: flow.Heard) -> str:
@@ -200,15 +207,14 @@ def _what_was_heard(route: flow.Route, heard: flow.Heard) -> str:
     return heard.speech
 
 
-async def _remember(conn: AsyncConnection, row: Any, heard: flow.Heard) -> None:
+def _heard(row: Any, heard: flow.Heard) -> Dict[str, Any]:
     """The last thing heard (masked): the operator reads it; the review counts it."""
     values: Dict[str, Any] = {}
     if heard.speech:
         values.update(speech=mask_text(heard.speech[:MAX_SPEECH]), confidence=heard.confidence)
     if heard.digits:
         values["digits"] = ((row.digits or "") + heard.digits)[-32:]
-    if values:
-        await _set(conn, row.id, **values)
+    return values
 
 
 def message_fields(kind: str, now: datetime) -> Dict[str, Any]:
