@@ -116,7 +116,7 @@ bench-emergency: install
 # N concurrent simulated 112 calls (speech, a key, silent then 55) through the voice
 # webhooks, K operator consoles: p50/p95/p99 of the call's arrival -> the console's alert.
 bench-voice: install
-	$(PY) -m tests.bench.voice $(if $(N),--calls $(N)) $(if $(K),--consoles $(K))
+	$(PY) -m tests.bench.voice $(if $(N),--calls $(N)) $(if $(K),--consoles $(K)) $(if $(W),--workers $(W))
 
 # WhatsApp, REST and Open311 traffic for SOAK_MINUTES (default 10) while links
 # are cut on a schedule; exits non-zero on a lost or duplicated report.

@@ -146,20 +146,22 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--consoles", type=int, default=2, help="operator consoles listening")
     parser.add_argument("--settle", type=float, default=2.0, help="seconds to wait for alerts")
+    parser.add_argument("--workers", type=int, default=1, help="backend worker processes")
     args = parser.parse_args()
     shutil.rmtree(LOGS, ignore_errors=True)
     LOGS.mkdir(parents=True)
     twilio = FakeTwilio().start()
     database_url = _create_postgres_database()
     try:
-        env = {**twilio.env(), **server_env()}
+        env = {**twilio.env(), **server_env(), "BACKEND_WORKERS": str(args.workers)}
         with servers.backend(database_url, Path(LOGS), extra_env=env) as backend:
             samples = asyncio.run(measure(args, backend.url, database_url))
     finally:
         _drop_postgres_database(database_url)
     print(
         f"112 call -> operator console: {args.rounds} rounds of {args.calls} concurrent calls "
-        f"(speech, a key, silent then 55), {args.consoles} consoles; "
+        f"(speech, a key, silent then 55), {args.consoles} consoles, "
+        f"{args.workers} backend worker(s); "
         "one sample per call and console"
     )
     print(line("arrival", samples["arrival"], 8) + "   (first webhook -> alert on the console)")
