@@ -56,6 +56,15 @@
       var meta = document.querySelector('meta[name="csrf-token"]');
       return meta ? meta.getAttribute("content") : "";
     },
+    // A page's part (?part=...) as the server rendered it. A signed-out session
+    // answers with a redirect to the login page: that is not a part.
+    part: function (url) {
+      return fetch(url, { credentials: "same-origin", redirect: "manual", headers: { Accept: "text/html" } })
+        .then(function (response) {
+          if (!response.ok || response.type === "opaqueredirect") throw new Error("no part");
+          return response.text();
+        });
+    },
     // Text into an element, never markup: what citizens wrote stays text.
     text: function (tag, value, className) {
       var el = document.createElement(tag);

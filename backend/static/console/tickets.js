@@ -11,14 +11,7 @@
 (function () {
   "use strict";
 
-  function fetchPart(url) {
-    // A signed-out session answers with a redirect to the login page: not a part.
-    return fetch(url, { credentials: "same-origin", redirect: "manual", headers: { Accept: "text/html" } })
-      .then(function (response) {
-        if (!response.ok || response.type === "opaqueredirect") throw new Error("no part");
-        return response.text();
-      });
-  }
+  function fetchPart(url) { return window.konsol.part(url); }
 
   function withPart(url, part) {
     return url + (url.indexOf("?") === -1 ? "?" : "&") + "part=" + part;
