@@ -207,6 +207,11 @@ class BackendSettings(WhatsAppSettings):
             # One file on one machine: Rasa replicas elsewhere could not write it.
             reason = "is sql on a SQLite file: production reads RabbitMQ (PIPELINE_SOURCE=pika)"
             problems.append(Problem(self.env_name("pipeline_source"), reason))
+        if self.twilio_voice_from and not self.twilio_webhook_base_url:
+            # Behind HAProxy the backend sees http://backend:8000/..., not the https
+            # URL Twilio signed: every 112 call would be refused with 403.
+            reason = "is not set: the 112 voice webhooks could not check Twilio's signatures"
+            problems.append(Problem(self.env_name("twilio_webhook_base_url"), reason))
         if not self.emergency_supervisor_phone:
             reason = "is not set: nobody is called when an emergency finds no operator on duty"
             problems.append(Problem(self.env_name("emergency_supervisor_phone"), reason))

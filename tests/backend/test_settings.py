@@ -215,3 +215,15 @@ async def test_production_backend_refuses_while_a_development_key_is_valid(
     server = servers.start_backend(database_url, tmp_path, api_key=API_KEY, extra_env=env)
     server.stop()
     assert "backend settings: APP_ENV=production" in server.log.read_text()
+
+
+def test_production_needs_the_public_webhook_url_once_the_112_number_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = production_env(TWILIO_VOICE_FROM="+62354112112")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="TWILIO_WEBHOOK_BASE_URL is not set: the 112 voice"):
+        BackendSettings.load().check_production()
+    monkeypatch.setenv("TWILIO_WEBHOOK_BASE_URL", "https://lapor.kedirikota.go.id")
+    BackendSettings.load().check_production()
