@@ -179,13 +179,17 @@ def rasa_api(rasa: servers.Server, path: str) -> Any:
 
 
 def served_model(rasa: servers.Server) -> str:
-    """The file name of the model Rasa serves; "" while it has none (409)."""
+    """The file name of the model Rasa serves; "" while it has none (409), or while
+    it is busy loading one: Rasa 3.6 unpacks a pulled model on its event loop, and
+    on a loaded machine a status request can wait longer than its timeout then."""
     try:
         return str(rasa_api(rasa, "/status").get("model_file", ""))
     except urllib.error.HTTPError as error:
         if error.code == 409:  # no model loaded yet
             return ""
         raise
+    except TimeoutError:
+        return ""
 
 
 def wait_for_model(rasa: servers.Server, filename: str, timeout: float = 240) -> float:
