@@ -244,6 +244,7 @@ async def test_taking_a_call_rings_the_desk_phone_at_once_and_opens_the_incident
     assert "Panggilan telepon" in seen and WORDS in seen
     assert f'action="/console/panggilan/{call.id}/jenis"' in landed.text
     assert "Penelepon baru" in seen
+    assert "Penelepon disambungkan ke telepon meja operator" in seen  # the send, in words
 
 
 async def test_of_two_operators_racing_for_a_call_the_second_is_told_it_is_taken(
