@@ -81,6 +81,10 @@ tickets = Table(
     Column("closure_asked_at", DateTime(timezone=True)),
     Column("citizen_rating", Integer),
     Column("rated_at", DateTime(timezone=True)),
+    # For the monitoring figures (backend/monev/), kept by tickets.record_event:
+    # the city's first action on the ticket, and when it was last closed (None while open).
+    Column("first_response_at", DateTime(timezone=True)),
+    Column("resolved_at", DateTime(timezone=True)),
 )
 
 ticket_events = Table(
@@ -232,7 +236,7 @@ conversations = Table(
     Column("id", Integer, primary_key=True),
     Column("sender_key", String(128), nullable=False, unique=True),
     Column("channel", String(32)),
-    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False, index=True),
     Column("last_event_at", DateTime(timezone=True), nullable=False, index=True),
     Column("user_messages", Integer, nullable=False, server_default="0"),
     Column("bot_messages", Integer, nullable=False, server_default="0"),
@@ -309,7 +313,7 @@ incidents = Table(
     Column("transcript", JSON),  # the conversation before the incident, masked
     Column("owner_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
     Column("operators_on_duty", Integer, nullable=False, server_default="0"),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False, index=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("alerted_at", DateTime(timezone=True)),
     Column("seen_at", DateTime(timezone=True)),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Dict, List, Sequence, Tuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -454,6 +454,31 @@ async def record_event(
             long=pin[1] if pin else None,
         )
     )
+    await conn.execute(
+        update(tickets)
+        .where(tickets.c.id == ticket_id)
+        .values(**_timings(status, actor, kind, when))
+    )
+
+
+# Who in a ticket's history is not the city answering: the report itself
+# ("pelapor (whatsapp)"), the citizen's words and the clock (deadlines, closure checks).
+NOT_STAFF = ("Pelapor (warga)", "system")
+
+
+def answered_by_city(actor: str, kind: str) -> bool:
+    return not actor.startswith("pelapor (") and actor not in NOT_STAFF and kind != "escalation"
+
+
+def _timings(status: str, actor: str, kind: str, when: datetime) -> Dict[str, Any]:
+    """The ticket's first response and resolution times after this entry
+    (read by the monitoring figures, backend/monev/)."""
+    values: Dict[str, Any] = {}
+    if answered_by_city(actor, kind):
+        values["first_response_at"] = func.coalesce(tickets.c.first_response_at, when)
+    closed = workflow.OPEN311_STATUS.get(status) == "closed"
+    values["resolved_at"] = func.coalesce(tickets.c.resolved_at, when) if closed else None
+    return values
 
 
 async def _followers(conn: AsyncConnection, ticket_id: int) -> List[Any]:

@@ -1,0 +1,51 @@
+"""Monitoring figures: when the city first answered a ticket and when it was
+resolved (kept on the ticket, so the figures need no scan of its history),
+and the indexes the monev views group by.
+
+Revision ID: 0016
+Revises: 0015
+Create Date: 2026-11-30
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0016"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+_TIME = sa.DateTime(timezone=True)
+# The history's actors that are not the city: the report itself, the citizen, the clock.
+_NOT_STAFF = "e.actor NOT LIKE 'pelapor (%' AND e.actor NOT IN ('Pelapor (warga)', 'system')"
+_CLOSED = "('selesai', 'ditolak', 'duplikat')"
+
+
+def upgrade() -> None:
+    op.add_column("tickets", sa.Column("first_response_at", _TIME))
+    op.add_column("tickets", sa.Column("resolved_at", _TIME))
+    op.execute(
+        "UPDATE tickets SET first_response_at = (SELECT min(e.created_at) FROM ticket_events e"
+        f" WHERE e.ticket_id = tickets.id AND {_NOT_STAFF} AND e.kind <> 'escalation')"
+    )
+    # Closed since the first closing entry after the last entry that left it open
+    # (a reopened ticket's earlier closing does not count; neither does a later confirmation).
+    op.execute(
+        "UPDATE tickets SET resolved_at = (SELECT min(e.created_at) FROM ticket_events e"
+        f" WHERE e.ticket_id = tickets.id AND e.workflow_status IN {_CLOSED}"
+        " AND e.created_at > (SELECT coalesce(max(o.created_at), tickets.requested_at)"
+        " FROM ticket_events o WHERE o.ticket_id = tickets.id"
+        f" AND o.workflow_status NOT IN {_CLOSED}))"
+        " WHERE status = 'closed'"
+    )
+    op.create_index("ix_incidents_received_at", "incidents", ["received_at"])
+    op.create_index("ix_conversations_started_at", "conversations", ["started_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_conversations_started_at", "conversations")
+    op.drop_index("ix_incidents_received_at", "incidents")
+    op.drop_column("tickets", "resolved_at")
+    op.drop_column("tickets", "first_response_at")
