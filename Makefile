@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install browser lock run test test-fast lint train migrate shell eval eval-duplicates bench bench-pipeline bench-emergency bench-voice soak clean
+.PHONY: help install browser lock run test test-fast lint train migrate shell eval eval-duplicates bench bench-pipeline bench-emergency bench-voice bench-monev soak clean
 
 help:
 	@echo "make run      install, migrate, train if needed, start backend + action server + Rasa"
@@ -23,6 +23,7 @@ help:
 	@echo "make bench-pipeline  delay from a citizen's message to the console (RabbitMQ, PostgreSQL)"
 	@echo "make bench-emergency emergency -> 112 operator consoles, operator reply -> citizen (p99 goal: 1 s)"
 	@echo "make bench-voice     N concurrent 112 calls -> operator consoles (p99 goal: 1 s)"
+	@echo "make bench-monev     a year of data (1M messages, 100k tickets): time of each monev view (goal: 2 s)"
 	@echo "make soak     mixed traffic with injected faults (SOAK_MINUTES=10); fails on loss or duplicate"
 	@echo "make shell    chat with the bot in the terminal"
 	@echo "make migrate  upgrade the database named by DATABASE_URL"
@@ -117,6 +118,11 @@ bench-emergency: install
 # webhooks, K operator consoles: p50/p95/p99 of the call's arrival -> the console's alert.
 bench-voice: install
 	$(PY) -m tests.bench.voice $(if $(N),--calls $(N)) $(if $(K),--consoles $(K)) $(if $(W),--workers $(W))
+
+# A year of generated data in a fresh PostgreSQL database (SCALE=0.1 for a tenth):
+# how long each monev view, CSV export, the printed report and /statistik take.
+bench-monev: install
+	$(PY) -m tests.bench.monev $(if $(SCALE),--scale $(SCALE))
 
 # WhatsApp, REST and Open311 traffic for SOAK_MINUTES (default 10) while links
 # are cut on a schedule; exits non-zero on a lost or duplicated report.
