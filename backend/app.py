@@ -28,6 +28,7 @@ from backend import (
     privacy_notice,
     retention,
     staff,
+    statistik,
     widget,
 )
 from backend.context import AppContext, context
@@ -79,6 +80,7 @@ def create_app(settings: BackendSettings, name: str = "lapor-backend") -> Sanic:
     app.blueprint(openapi.bp)
     app.blueprint(console.blueprint())
     app.blueprint(privacy_notice.bp)
+    app.blueprint(statistik.bp)
     app.blueprint(emergency_api.bp)
     app.blueprint(bot_api.bp)
     app.blueprint(worker_api.bp)

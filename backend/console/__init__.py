@@ -20,6 +20,7 @@ from backend.console import (
     conversations,
     events,
     incidents,
+    monev,
     nlu_examples,
     nlu_inbox,
     nlu_models,
@@ -44,4 +45,5 @@ def blueprint() -> BlueprintGroup:
         nlu_examples.bp,
         nlu_inbox.bp,
         nlu_models.bp,
+        monev.bp,
     )

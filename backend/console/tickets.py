@@ -30,6 +30,7 @@ from backend import (
     canned_replies,
     closure,
     duplicates,
+    kelurahan_map,
     live,
     media,
     merging,
@@ -40,7 +41,7 @@ from backend import (
     voice_notes,
     workflow,
 )
-from backend.console import ticket_map, views
+from backend.console import views
 from backend.console.access import page
 from backend.console.posted import Form, form_of, one, osm_link
 from backend.context import context
@@ -107,7 +108,9 @@ async def queue_page(request: Request, person: people.Person) -> HTTPResponse:
     live_after = await live.latest_id(ctx.engine)
     now = utcnow()
     found = await ticket_reads.queue(ctx.engine, scope, filters, now)
-    drawn = ticket_map.draw(ctx.wilayah, await ticket_reads.pins(ctx.engine, scope, filters, now))
+    drawn = kelurahan_map.draw(
+        ctx.wilayah, await ticket_reads.pins(ctx.engine, scope, filters, now)
+    )
     values: Dict[str, Any] = {
         "title": "Laporan dinas",
         "queue": found,
@@ -129,7 +132,7 @@ async def queue_page(request: Request, person: people.Person) -> HTTPResponse:
         problems=problems,
         department=department.name if department else None,
         categories=_categories(request, scope),
-        kecamatan=sorted(ticket_map.kecamatan_codes(ctx.wilayah)),
+        kecamatan=sorted(kelurahan_map.kecamatan_codes(ctx.wilayah)),
         kelurahan=ctx.wilayah.kelurahan,
         statuses=list(workflow.LABELS.items()),
         moved=_moved_notice(request),
@@ -170,7 +173,7 @@ def _filters(request: Request) -> Tuple[Filters, List[str]]:
         problems.append("Status itu tidak dikenal.")
         status = None
     kecamatan = arg("kecamatan") or None
-    codes = ticket_map.kecamatan_codes(ctx.wilayah)
+    codes = kelurahan_map.kecamatan_codes(ctx.wilayah)
     if kecamatan and kecamatan not in codes:
         problems.append("Kecamatan itu tidak ada di Kota Kediri.")
         kecamatan = None

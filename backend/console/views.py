@@ -72,6 +72,12 @@ MENU: List[MenuItem] = [
         frozenset({"editor"}),
     ),
     MenuItem(
+        "/console/monev",
+        "Monev",
+        "Angka monitoring dan evaluasi per periode: kanal, laporan dinas, darurat, 112, bot.",
+        frozenset({"monev", "admin"}),
+    ),
+    MenuItem(
         "/console/users",
         "Pengguna",
         "Buat, ubah dan nonaktifkan akun konsol; atur ulang kata sandi.",

@@ -1,5 +1,6 @@
-"""The queue's map: the city's kelurahan as plain SVG, shaded by open tickets,
-with a dot per ticket (templates/console/_kelurahan_map.html draws it).
+"""The city's kelurahan as plain SVG, shaded by a count: the department
+queue's open tickets with a dot per ticket (templates/console/_kelurahan_map.html),
+and the monitoring figures' tickets per kelurahan (backend/monev/).
 
 No map library and no tiles: the page works offline and under the console's
 strict CSP. The gazetteer's polygons are projected once per process with an
@@ -13,7 +14,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from backend.ticket_reads import Pin
 from lapor.wilayah import Area, Wilayah
@@ -96,7 +97,6 @@ def outline(wilayah: Wilayah) -> Outline:
 
 
 def draw(wilayah: Wilayah, pins: Sequence[Pin]) -> Map:
-    base = outline(wilayah)
     projection = Projection(wilayah.city)
     counts: Counter[str] = Counter()
     dots: List[Dot] = []
@@ -115,9 +115,18 @@ def draw(wilayah: Wilayah, pins: Sequence[Pin]) -> Map:
                 continue
         if not code:
             unplaced += 1
+    shading = shaded(wilayah, counts)
+    return Map(shading.width, shading.height, shading.regions, dots, shading.most, unplaced)
+
+
+def shaded(wilayah: Wilayah, counts: Mapping[str, int]) -> Map:
+    """The kelurahan shaded by a count per kelurahan code (no dots)."""
+    base = outline(wilayah)
     most = max(counts.values(), default=0)
-    regions = [Region(s, counts[s.code], _shade(counts[s.code], most)) for s in base.shapes]
-    return Map(base.width, base.height, regions, dots, most, unplaced)
+    regions = [
+        Region(s, counts.get(s.code, 0), _shade(counts.get(s.code, 0), most)) for s in base.shapes
+    ]
+    return Map(base.width, base.height, regions, [], most, 0)
 
 
 def _shade(count: int, most: int) -> int:

@@ -1,0 +1,267 @@
+"""The dashboard's views: each a list of figure tables and the charts drawn
+from them, for one period compared with the one before. The printed report
+is every view; the CSV export is any one table of a view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Awaitable, Callable, Dict, List, Optional, Tuple
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from backend import kelurahan_map
+from backend.emergency.agencies import Directory
+from backend.monev import calls, charts, conversations, emergencies, nlu, places, tickets
+from backend.monev.period import Period
+from backend.monev.stats import change
+from backend.monev.table import CHANGE, COUNT, Column, Table, compared
+from lapor.catalogue import Catalogue
+from lapor.wilayah import Wilayah
+
+VALID_CALLS = ("valid", "silent")
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What the figures are named and placed by, besides the database."""
+
+    catalogue: Catalogue
+    wilayah: Wilayah
+    directory: Directory
+    unsure_below: float  # the NLU inbox's confidence threshold
+    now: datetime
+
+
+@dataclass
+class Chart:
+    title: str
+    trend: Optional[charts.Trend] = None
+    bars: Optional[charts.Bars] = None
+
+
+@dataclass
+class View:
+    key: str
+    title: str
+    period: Period
+    tables: List[Table] = field(default_factory=list)
+    charts: List[Chart] = field(default_factory=list)
+    map: Optional[kelurahan_map.Map] = None
+    map_title: str = ""
+
+    def table(self, key: str) -> Optional[Table]:
+        return next((t for t in self.tables if t.key == key), None)
+
+
+Builder = Callable[[AsyncConnection, Period, Sources], Awaitable[View]]
+
+
+async def summary(conn: AsyncConnection, period: Period, sources: Sources) -> View:
+    view = View("ringkasan", "Ringkasan", period)
+    earlier = period.previous()
+    traffic = await conversations.traffic(conn, period, sources.unsure_below)
+    traffic_b = await conversations.traffic(conn, earlier, sources.unsure_below)
+    daily = {
+        "Pesan warga": await conversations.citizen_messages_per_day(conn, period),
+        "Laporan dinas": await tickets.received_per_day(conn, period),
+        "Kejadian darurat": await emergencies.per_day(conn, period),
+        "Panggilan 112": await calls.per_day(conn, period),
+    }
+    before = {
+        "Laporan dinas": sum((await tickets.received_per_day(conn, earlier)).values()),
+        "Kejadian darurat": sum((await emergencies.per_day(conn, earlier)).values()),
+    }
+    classes, classes_b = (
+        await calls.class_counts(conn, period),
+        await calls.class_counts(conn, earlier),
+    )
+    kinds, kinds_b = await emergencies.kinds(conn, period), await emergencies.kinds(conn, earlier)
+    headline = [
+        (
+            "Percakapan chat",
+            sum(traffic.conversations.values()),
+            sum(traffic_b.conversations.values()),
+        ),
+        ("Pesan warga", traffic.messages, traffic_b.messages),
+        ("Laporan dinas masuk", sum(daily["Laporan dinas"].values()), before["Laporan dinas"]),
+        ("Kejadian darurat", sum(daily["Kejadian darurat"].values()), before["Kejadian darurat"]),
+        ("Panggilan 112", sum(classes.values()), sum(classes_b.values())),
+        (
+            "Panggilan 112 sah",
+            sum(classes[c] for c in VALID_CALLS),
+            sum(classes_b[c] for c in VALID_CALLS),
+        ),
+        ("Panggilan 112 iseng", classes["prank"], classes_b["prank"]),
+    ]
+    view.tables = [
+        Table(
+            "ringkasan",
+            "Angka utama",
+            (
+                Column("Angka"),
+                Column("Periode ini", COUNT),
+                Column("Periode sebelumnya", COUNT),
+                Column("Perubahan", CHANGE),
+            ),
+            [(name, now, was, change(now, was)) for name, now, was in headline],
+        ),
+        channels_table(traffic, traffic_b),
+        message_kinds(traffic, traffic_b),
+        emergencies.per_kind(kinds, kinds_b, sources.directory),
+        daily_table(period.each_day(), daily),
+    ]
+    view.charts = [
+        Chart(
+            "Pesan warga per hari",
+            trend=charts.trend(period.each_day(), [("Pesan warga", daily["Pesan warga"])]),
+        ),
+        Chart(
+            "Laporan dinas, kejadian darurat dan panggilan 112 per hari",
+            trend=charts.trend(
+                period.each_day(),
+                [(n, daily[n]) for n in ("Laporan dinas", "Kejadian darurat", "Panggilan 112")],
+            ),
+        ),
+    ]
+    return view
+
+
+def channels_table(now: conversations.Traffic, before: conversations.Traffic) -> Table:
+    rows = [
+        (
+            label,
+            now.conversations[code],
+            now.citizen[code],
+            now.bot[code],
+            before.conversations[code],
+            before.citizen[code],
+        )
+        for code, label in conversations.CHANNELS
+        if now.conversations[code] or now.citizen[code] or before.citizen[code] or code != "other"
+    ]
+    columns = (
+        Column("Kanal"),
+        Column("Percakapan baru", COUNT),
+        Column("Pesan warga", COUNT),
+        Column("Pesan bot dan petugas", COUNT),
+        Column("Percakapan baru periode sebelumnya", COUNT),
+        Column("Pesan warga periode sebelumnya", COUNT),
+    )
+    return Table("kanal", "Percakapan dan pesan per kanal", columns, rows)
+
+
+def message_kinds(now: conversations.Traffic, before: conversations.Traffic) -> Table:
+    note = (
+        "Menurut maksud (intent) yang dikenali bot pada setiap pesan warga. Aduan dan darurat "
+        "adalah laporan sah; iseng, tidak dipahami dan di luar layanan bukan laporan."
+    )
+    return compared(
+        "jenis_pesan",
+        "Laporan sah dibanding iseng, sampah dan di luar layanan",
+        "Jenis pesan",
+        conversations.KINDS,
+        now.kinds,
+        before.kinds,
+        note=note,
+        share_of=now.messages,
+    )
+
+
+def daily_table(days: List[date], daily: Dict[str, Dict[date, int]]) -> Table:
+    names = list(daily)
+    rows = [(day.isoformat(), *(daily[n].get(day, 0) for n in names)) for day in days]
+    columns = (Column("Tanggal"), *(Column(n, COUNT) for n in names))
+    return Table("tren_harian", "Angka per hari", columns, rows)
+
+
+async def ticket_view(conn: AsyncConnection, period: Period, sources: Sources) -> View:
+    view = View("laporan", "Laporan dinas", period)
+    cohort = await tickets.load(conn, period, sources.now)
+    per_department = tickets.per_department(cohort, sources.catalogue)
+    view.tables = [
+        per_department,
+        tickets.times(cohort, sources.catalogue),
+        tickets.satisfaction(cohort, sources.catalogue),
+        tickets.per_category(cohort, sources.catalogue),
+        tickets.per_kecamatan(cohort, sources.wilayah),
+        tickets.per_kelurahan(cohort, sources.wilayah),
+        await places.repeated(conn, period, sources.catalogue, sources.wilayah),
+    ]
+    items = [(row[0], (row[1], row[6])) for row in per_department.rows]  # Masuk, Ditutup
+    view.charts = [Chart("Laporan per dinas", bars=charts.bars(("Masuk", "Ditutup"), items))]
+    view.map = kelurahan_map.shaded(sources.wilayah, tickets.kelurahan_counts(cohort))
+    view.map_title = "Laporan masuk per kelurahan"
+    return view
+
+
+async def emergency_view(conn: AsyncConnection, period: Period, sources: Sources) -> View:
+    view = View("darurat", "Darurat dan telepon 112", period)
+    earlier = period.previous()
+    found, found_b = await emergencies.load(conn, period), await emergencies.load(conn, earlier)
+    kinds, kinds_b = await emergencies.kinds(conn, period), await emergencies.kinds(conn, earlier)
+    rung, rung_b = await calls.load(conn, period), await calls.load(conn, earlier)
+    view.tables = [
+        emergencies.timings(found, found_b),
+        emergencies.escalations(found, found_b),
+        emergencies.per_kind(kinds, kinds_b, sources.directory),
+        calls.per_class(rung, rung_b),
+        calls.queue(rung, rung_b),
+        calls.waiting(rung, rung_b),
+    ]
+    return view
+
+
+async def bot_view(conn: AsyncConnection, period: Period, sources: Sources) -> View:
+    view = View("bot", "Bot dan NLU", period)
+    earlier = period.previous()
+    traffic = await conversations.traffic(conn, period, sources.unsure_below)
+    traffic_b = await conversations.traffic(conn, earlier, sources.unsure_below)
+    taught = await nlu.teaching(conn, period), await nlu.teaching(conn, earlier)
+    view.tables = [
+        nlu.health((traffic, traffic_b), taught, sources.unsure_below),
+        message_kinds(traffic, traffic_b),
+    ]
+    return view
+
+
+# The views in the dashboard's order: (url part, tab label, builder).
+VIEWS: Tuple[Tuple[str, str, Builder], ...] = (
+    ("ringkasan", "Ringkasan", summary),
+    ("laporan", "Laporan dinas", ticket_view),
+    ("darurat", "Darurat dan 112", emergency_view),
+    ("bot", "Bot dan NLU", bot_view),
+)
+# Which view holds each table, for the CSV export (tests check it against the views).
+TABLES: Dict[str, str] = {
+    "ringkasan": "ringkasan",
+    "kanal": "ringkasan",
+    "jenis_pesan": "ringkasan",
+    "darurat_jenis": "ringkasan",
+    "tren_harian": "ringkasan",
+    "laporan_dinas": "laporan",
+    "waktu_dinas": "laporan",
+    "kepuasan_dinas": "laporan",
+    "laporan_kategori": "laporan",
+    "laporan_kecamatan": "laporan",
+    "laporan_kelurahan": "laporan",
+    "tempat_berulang": "laporan",
+    "darurat_waktu": "darurat",
+    "darurat_eskalasi": "darurat",
+    "telepon_jenis": "darurat",
+    "telepon_antrean": "darurat",
+    "telepon_tunggu": "darurat",
+    "nlu_kesehatan": "bot",
+}
+
+
+def builder(key: str) -> Optional[Builder]:
+    return next((b for k, _, b in VIEWS if k == key), None)
+
+
+async def build(engine: AsyncEngine, key: str, period: Period, sources: Sources) -> View:
+    make = builder(key)
+    if make is None:
+        raise KeyError(key)
+    async with engine.connect() as conn:
+        return await make(conn, period, sources)
