@@ -12,13 +12,13 @@ from typing import List, Mapping, Sequence, Tuple
 
 from babel.dates import format_date
 
-WIDTH = 640.0
+WIDTH = 520.0  # about the width a chart gets on the page: text stays readable
 PLOT_LEFT = 44.0  # room for the y axis' numbers
 PLOT_TOP = 12.0
 PLOT_HEIGHT = 180.0
-BAR_HEIGHT = 14.0
+BAR_HEIGHT = 15.0
 BAR_GAP = 10.0
-BAR_LABEL = 190.0  # room for the department names
+BAR_LABEL = 150.0  # room for the short department names
 
 
 @dataclass(frozen=True)

@@ -92,11 +92,30 @@ async def traffic(conn: AsyncConnection, period: Period, unsure_below: float) ->
     return found
 
 
-async def citizen_messages_per_day(conn: AsyncConnection, period: Period) -> Dict[date, int]:
+@dataclass
+class Daily:
+    """The citizens' messages per WIB day, those the NLU did not understand,
+    and those below the inbox's confidence threshold."""
+
+    messages: Dict[date, int] = field(default_factory=dict)
+    junk: Dict[date, int] = field(default_factory=dict)
+    unsure: Dict[date, int] = field(default_factory=dict)
+
+
+async def per_day(conn: AsyncConnection, period: Period, unsure_below: float) -> Daily:
     day = local_day(events.c.at, conn.dialect.name)
     statement = (
-        select(day, func.count())
+        select(
+            day,
+            func.count(),
+            func.sum(case((events.c.intent == FALLBACK_INTENT, 1), else_=0)),
+            func.sum(case((events.c.confidence < unsure_below, 1), else_=0)),
+        )
         .where(events.c.at >= period.start, events.c.at < period.end, events.c.kind == "user")
         .group_by(day)
     )
-    return {as_date(d): n for d, n in (await conn.execute(statement)).all()}
+    found = Daily()
+    for value, count, junk, unsure in (await conn.execute(statement)).all():
+        when = as_date(value)
+        found.messages[when], found.junk[when], found.unsure[when] = count, junk or 0, unsure or 0
+    return found

@@ -60,7 +60,8 @@ def cell(value: Any, kind: str) -> str:
     if kind == SHARE:
         return str(format_percent(value, "#,##0.0%", locale=LOCALE))
     if kind == CHANGE:
-        sign = "+" if value > 0 else ("−" if value < 0 else "±")
+        whole = round(value * 100)  # what is shown: -0.1% is no change to the eye
+        sign = "+" if whole > 0 else ("−" if whole < 0 else "±")
         return sign + str(format_percent(abs(value), "#,##0%", locale=LOCALE))
     if kind in (DECIMAL, RATING):
         return str(format_decimal(round(value, 1), "#,##0.0", locale=LOCALE))

@@ -63,7 +63,7 @@ async def summary(conn: AsyncConnection, period: Period, sources: Sources) -> Vi
     traffic = await conversations.traffic(conn, period, sources.unsure_below)
     traffic_b = await conversations.traffic(conn, earlier, sources.unsure_below)
     daily = {
-        "Pesan warga": await conversations.citizen_messages_per_day(conn, period),
+        "Pesan warga": (await conversations.per_day(conn, period, sources.unsure_below)).messages,
         "Laporan dinas": await tickets.received_per_day(conn, period),
         "Kejadian darurat": await emergencies.per_day(conn, period),
         "Panggilan 112": await calls.per_day(conn, period),
@@ -168,6 +168,14 @@ def message_kinds(now: conversations.Traffic, before: conversations.Traffic) -> 
     )
 
 
+def short_name(name: str) -> str:
+    """A department as a chart's axis can hold it: "Dinas Pekerjaan Umum dan
+    Penataan Ruang (PUPR)" is "PUPR"; a name without an abbreviation stays."""
+    if name.endswith(")") and "(" in name:
+        return name[name.rindex("(") + 1 : -1]
+    return name
+
+
 def daily_table(days: List[date], daily: Dict[str, Dict[date, int]]) -> Table:
     names = list(daily)
     rows = [(day.isoformat(), *(daily[n].get(day, 0) for n in names)) for day in days]
@@ -188,7 +196,9 @@ async def ticket_view(conn: AsyncConnection, period: Period, sources: Sources) -
         tickets.per_kelurahan(cohort, sources.wilayah),
         await places.repeated(conn, period, sources.catalogue, sources.wilayah),
     ]
-    items = [(row[0], (row[1], row[6])) for row in per_department.rows]  # Masuk, Ditutup
+    items = [
+        (short_name(row[0]), (row[1], row[6])) for row in per_department.rows
+    ]  # Masuk, Ditutup
     view.charts = [Chart("Laporan per dinas", bars=charts.bars(("Masuk", "Ditutup"), items))]
     view.map = kelurahan_map.shaded(sources.wilayah, tickets.kelurahan_counts(cohort))
     view.map_title = "Laporan masuk per kelurahan"
@@ -201,15 +211,27 @@ async def emergency_view(conn: AsyncConnection, period: Period, sources: Sources
     found, found_b = await emergencies.load(conn, period), await emergencies.load(conn, earlier)
     kinds, kinds_b = await emergencies.kinds(conn, period), await emergencies.kinds(conn, earlier)
     rung, rung_b = await calls.load(conn, period), await calls.load(conn, earlier)
+    classes = calls.per_class(rung, rung_b)
+    per_kind = emergencies.per_kind(kinds, kinds_b, sources.directory)
+    measures = ("Periode ini", "Periode sebelumnya")
+    view.charts = [
+        Chart("Kejadian darurat per jenis", bars=charts.bars(measures, _now_and_before(per_kind))),
+        Chart("Panggilan 112 per jenis", bars=charts.bars(measures, _now_and_before(classes))),
+    ]
     view.tables = [
         emergencies.timings(found, found_b),
         emergencies.escalations(found, found_b),
-        emergencies.per_kind(kinds, kinds_b, sources.directory),
-        calls.per_class(rung, rung_b),
+        per_kind,
+        classes,
         calls.queue(rung, rung_b),
         calls.waiting(rung, rung_b),
     ]
     return view
+
+
+def _now_and_before(table: Table) -> List[Tuple[str, Tuple[int, int]]]:
+    """A compared table's rows as bars: the name (before any parenthesis), now, before."""
+    return [(row[0].split(" (")[0], (row[1], row[3])) for row in table.rows]
 
 
 async def bot_view(conn: AsyncConnection, period: Period, sources: Sources) -> View:
@@ -218,6 +240,11 @@ async def bot_view(conn: AsyncConnection, period: Period, sources: Sources) -> V
     traffic = await conversations.traffic(conn, period, sources.unsure_below)
     traffic_b = await conversations.traffic(conn, earlier, sources.unsure_below)
     taught = await nlu.teaching(conn, period), await nlu.teaching(conn, earlier)
+    daily = await conversations.per_day(conn, period, sources.unsure_below)
+    lines = [("Tidak dipahami (fallback)", daily.junk), ("Keyakinan rendah", daily.unsure)]
+    view.charts = [
+        Chart("Pesan yang membuat bot ragu, per hari", trend=charts.trend(period.each_day(), lines))
+    ]
     view.tables = [
         nlu.health((traffic, traffic_b), taught, sources.unsure_below),
         message_kinds(traffic, traffic_b),

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import shutil
 import statistics
-import subprocess
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -32,7 +31,7 @@ from lapor.paths import REPO_ROOT
 from lapor.timeutil import WIB
 from tests import servers
 from tests.backend.console.helpers import signed_in
-from tests.bench.monev_data import generate
+from tests.bench.monev_data import fill
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 GOAL_MS = 2000.0
@@ -73,25 +72,9 @@ async def measure(url: str, database_url: str) -> Dict[str, List[float]]:
     return samples
 
 
-def fill(database_url: str, scale: float) -> None:
-    subprocess.run(
-        [str(servers.PYTHON), "-m", "backend", "migrate"],
-        cwd=REPO_ROOT,
-        env=servers.base_env(DATABASE_URL=database_url),
-        check=True,
-    )
+def filled(database_url: str, scale: float) -> None:
     began = time.monotonic()
-    counts = asyncio.run(
-        generate(
-            database_url,
-            now=datetime.now(timezone.utc),
-            messages=round(1_000_000 * scale),
-            tickets=round(100_000 * scale),
-            incidents=round(5_000 * scale),
-            calls=round(20_000 * scale),
-            progress=lambda line: None,
-        )
-    )
+    counts = fill(database_url, scale, progress=lambda line: None)
     print(
         f"generated in {time.monotonic() - began:.0f} s: "
         + ", ".join(f"{table} {rows:,}" for table, rows in counts.items())
@@ -129,7 +112,7 @@ def main() -> None:
         database_url = _create_postgres_database()
     try:
         if made:
-            fill(database_url, args.scale)
+            filled(database_url, args.scale)
         with servers.backend(database_url, Path(LOGS)) as backend:
             samples = asyncio.run(measure(backend.url, database_url))
     finally:

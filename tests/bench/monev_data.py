@@ -30,7 +30,9 @@ import itertools
 import json
 import math
 import random
+import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import accumulate
@@ -47,6 +49,7 @@ from lapor.catalogue import Catalogue, load_catalogue
 from lapor.db import async_url
 from lapor.paths import SERVICES_FILE
 from lapor.wilayah import Area, load_wilayah
+from tests import servers
 
 # Every user made here signs in with this password (a benchmark may drive the console).
 BENCH_PASSWORD = "monev-bench-password"
@@ -1120,6 +1123,31 @@ async def generate(
     finally:
         await conn.close()
     return copier.counts
+
+
+def fill(database_url: str, scale: float = 1.0, progress: Progress = print) -> Dict[str, int]:
+    """Migrate the (new, empty) database, then fill it with `scale` x a year up to now.
+
+    Generated in a thread of its own, so the caller may hold an event loop (a
+    browser test's Playwright does)."""
+    subprocess.run(
+        [servers.PYTHON, "-m", "backend", "migrate"],
+        cwd=servers.REPO_ROOT,
+        env=servers.base_env(DATABASE_URL=database_url),
+        check=True,
+        capture_output=True,
+    )
+    counts = generate(
+        database_url,
+        now=datetime.now(timezone.utc),
+        messages=round(1_000_000 * scale),
+        tickets=round(100_000 * scale),
+        incidents=round(5_000 * scale),
+        calls=round(20_000 * scale),
+        progress=progress,
+    )
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, counts).result()
 
 
 def main() -> None:

@@ -134,14 +134,18 @@ async def test_the_ticket_view_shades_the_map_and_draws_the_departments(
     assert 'class="area shade-4" data-kelurahan="35.71.01.1001"' in text  # Bandar Lor, the most
     assert 'class="area shade-1" data-kelurahan="35.71.01.1002"' in text  # Bandar Kidul, 1 of 4
     assert 'class="area shade-0" data-kelurahan="35.71.03.1001"' in text  # none
-    assert f"<title>{PUPR}: Masuk 4</title>" in text
-    assert f"<title>{PUPR}: Ditutup 3</title>" in text
+    assert "<title>PUPR: Masuk 4</title>" in text  # the bars name departments short
+    assert "<title>PUPR: Ditutup 3</title>" in text
 
 
 async def test_the_emergency_view_times_each_step_and_sorts_the_calls(
     app: Sanic, database_url: str
 ) -> None:
-    found = await page(app, await monev(database_url), "/console/monev/darurat")
+    me = await monev(database_url)
+    _, response = await app.asgi_client.get(f"/console/monev/darurat?{PERIOD}", headers=me.headers)
+    assert "<title>Kebakaran: Periode sebelumnya 1</title>" in response.text
+    assert "<title>Hantu: Periode ini 2</title>" in response.text
+    found = tables(response.text)
     assert found["darurat_waktu"][1:] == [
         ["Pesan/panggilan masuk → tampil di konsol operator", "3", "1 dtk", "2 dtk", "3 dtk"],
         ["Tampil di konsol → diterima operator", "2", "35 dtk", "47 dtk", "40 dtk"],
@@ -176,7 +180,13 @@ async def test_the_emergency_view_times_each_step_and_sorts_the_calls(
 
 
 async def test_the_bot_view_shows_the_nlu_health(app: Sanic, database_url: str) -> None:
-    found = await page(app, await monev(database_url), "/console/monev/bot")
+    me = await monev(database_url)
+    _, response = await app.asgi_client.get(f"/console/monev/bot?{PERIOD}", headers=me.headers)
+    assert (
+        "Pesan yang membuat bot ragu, per hari: Tidak dipahami (fallback) 1 dalam periode; "
+        "Keyakinan rendah 2 dalam periode."
+    ) in response.text
+    found = tables(response.text)
     assert found["nlu_kesehatan"][1:] == [
         ["Pesan warga", "8", "–", "2"],
         ["Tidak dipahami bot (fallback)", "1", "12,5%", "0"],

@@ -28,6 +28,7 @@ from backend.monev.table import (
         (0.25, CHANGE, "+25%"),
         (-0.5, CHANGE, "−50%"),
         (0.0, CHANGE, "±0%"),
+        (-0.0012, CHANGE, "±0%"),
         (84.04, DECIMAL, "84,0"),
         (None, COUNT, "–"),
         ("< 5", COUNT, "< 5"),
