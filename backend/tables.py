@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -267,6 +268,21 @@ conversation_events = Table(
     Column("data", JSON),
     Index("ix_conversation_events_conversation_at", "conversation_id", "at"),
     Index("ix_conversation_events_at", "at"),
+)
+
+message_days = Table(
+    "message_days",
+    metadata,
+    # Counts per WIB day for the monitoring figures (backend/monev/), kept by the
+    # pipeline in the same transaction as the events (backend/pipeline/daily.py).
+    # Nothing personal, so kept after the conversations themselves are purged.
+    Column("day", Date, primary_key=True),
+    Column("channel", String(16), primary_key=True),  # lapor.channels: whatsapp, web, other
+    # conversation (its first citizen message), user, bot, action
+    Column("kind", String(16), primary_key=True),
+    Column("name", String(128), primary_key=True),  # the intent (user) or action; "" else
+    Column("band", Integer, primary_key=True),  # the NLU confidence in 0.05 bands, 0-20; -1 none
+    Column("count", Integer, nullable=False),
 )
 
 pipeline_cursors = Table(

@@ -31,6 +31,11 @@ _RASA: Dict[str, str] = {
 }
 
 
+def rasa_names() -> Dict[str, str]:
+    """Rasa input channel name -> ticket channel (for code that maps them in SQL)."""
+    return dict(_RASA)
+
+
 def from_rasa(input_channel: Optional[str]) -> str:
     """The ticket channel of a Rasa input channel name (`other` when unknown)."""
     return _RASA.get((input_channel or "").lower(), OTHER)

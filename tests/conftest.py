@@ -125,6 +125,7 @@ def _truncate(url: str) -> None:
             "conversation_events",
             "conversations",
             "pipeline_cursors",
+            "message_days",
         ):
             conn.execute(text(f"DELETE FROM {table}"))
     engine.dispose()

@@ -1,21 +1,23 @@
-"""What citizens wrote, per channel, and what the NLU made of it: one
-grouped scan of the period's messages serves the channel table, the share
-of valid reports against prank, junk and out-of-scope, and the NLU health."""
+"""What citizens wrote, per channel, and what the NLU made of it, from the
+pipeline's daily counts (they outlive the purged conversations): one grouped
+read serves the channel table, the share of valid reports against prank,
+junk and out-of-scope, and the NLU health."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend.monev.period import Period
-from backend.monev.sql import as_date, local_day
-from backend.tables import conversation_events as events
-from backend.tables import conversations
+from backend.monev.sql import as_date
+from backend.pipeline import daily
+from backend.pipeline.events import ACTION, BOT, USER
+from backend.tables import message_days as days
 from lapor import channels
 
 FALLBACK_INTENT = "nlu_fallback"  # Rasa's FallbackClassifier: the NLU did not understand
@@ -55,40 +57,47 @@ def kind_of(intent: Optional[str]) -> str:
 
 @dataclass
 class Traffic:
-    conversations: Counter[str] = field(default_factory=Counter)  # per channel
+    conversations: Counter[str] = field(default_factory=Counter)  # begun, per channel
     citizen: Counter[str] = field(default_factory=Counter)  # the citizens' messages per channel
     bot: Counter[str] = field(default_factory=Counter)  # the bot's (and the city's) per channel
     kinds: Counter[str] = field(default_factory=Counter)  # the citizens' messages per kind
     unsure: int = 0  # citizens' messages below the NLU inbox's confidence
+    actions: Counter[str] = field(default_factory=Counter)  # the bot's actions by name
 
     @property
     def messages(self) -> int:
         return sum(self.citizen.values())
 
 
+def unsure_bands(below: float) -> int:
+    """The bands under the threshold (a threshold between bands is rounded to one)."""
+    return round(below * daily.BANDS)
+
+
+def _days(period: Period) -> Tuple[Any, ...]:
+    return (days.c.day >= period.first, days.c.day <= period.last)
+
+
 async def traffic(conn: AsyncConnection, period: Period, unsure_below: float) -> Traffic:
+    """The period's counts from the pipeline's daily counts (backend/pipeline/daily.py)."""
     found = Traffic()
-    started = (
-        select(conversations.c.channel, func.count())
-        .where(conversations.c.started_at >= period.start, conversations.c.started_at < period.end)
-        .group_by(conversations.c.channel)
-    )
-    for channel, count in (await conn.execute(started)).all():
-        found.conversations[channels.from_rasa(channel)] += count
-    unsure = func.sum(case((events.c.confidence < unsure_below, 1), else_=0))
+    under = unsure_bands(unsure_below)
     grouped = (
-        select(events.c.channel, events.c.kind, events.c.intent, func.count(), unsure)
-        .where(events.c.at >= period.start, events.c.at < period.end)
-        .where(events.c.kind.in_(("user", "bot")))
-        .group_by(events.c.channel, events.c.kind, events.c.intent)
+        select(days.c.channel, days.c.kind, days.c.name, days.c.band, func.sum(days.c.count))
+        .where(*_days(period))
+        .group_by(days.c.channel, days.c.kind, days.c.name, days.c.band)
     )
-    for channel, kind, intent, count, low in (await conn.execute(grouped)).all():
-        if kind == "bot":
-            found.bot[channels.from_rasa(channel)] += count
-            continue
-        found.citizen[channels.from_rasa(channel)] += count
-        found.kinds[kind_of(intent)] += count
-        found.unsure += int(low or 0)
+    for channel, kind, name, band, count in (await conn.execute(grouped)).all():
+        if kind == daily.CONVERSATION:
+            found.conversations[channel] += count
+        elif kind == BOT:
+            found.bot[channel] += count
+        elif kind == ACTION:
+            found.actions[name] += count
+        elif kind == USER:
+            found.citizen[channel] += count
+            found.kinds[kind_of(name)] += count
+            found.unsure += count if 0 <= band < under else 0
     return found
 
 
@@ -103,16 +112,17 @@ class Daily:
 
 
 async def per_day(conn: AsyncConnection, period: Period, unsure_below: float) -> Daily:
-    day = local_day(events.c.at, conn.dialect.name)
+    under = unsure_bands(unsure_below)
+    d = days.c
     statement = (
         select(
-            day,
-            func.count(),
-            func.sum(case((events.c.intent == FALLBACK_INTENT, 1), else_=0)),
-            func.sum(case((events.c.confidence < unsure_below, 1), else_=0)),
+            d.day,
+            func.sum(d.count),
+            func.sum(case((d.name == FALLBACK_INTENT, d.count), else_=0)),
+            func.sum(case((and_(d.band >= 0, d.band < under), d.count), else_=0)),
         )
-        .where(events.c.at >= period.start, events.c.at < period.end, events.c.kind == "user")
-        .group_by(day)
+        .where(*_days(period), d.kind == USER)
+        .group_by(d.day)
     )
     found = Daily()
     for value, count, junk, unsure in (await conn.execute(statement)).all():

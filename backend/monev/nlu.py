@@ -15,7 +15,7 @@ from backend.monev.conversations import JUNK, Traffic
 from backend.monev.period import Period
 from backend.monev.stats import share
 from backend.monev.table import COUNT, SHARE, Column, Table
-from backend.tables import audit_log, conversation_events, tickets
+from backend.tables import audit_log, tickets
 
 UNSURE_ACTION = "action_unsure"  # the bot's "pilih kategori, atau laporkan saja" offer
 TRIAGE_SERVICE = "other"  # "Lainnya": what a citizen files with "laporkan saja"
@@ -25,7 +25,6 @@ DEPLOY_ACTION = "nlu.model.deploy"
 
 @dataclass(frozen=True)
 class Teaching:
-    offers: int  # times the bot offered "laporkan saja"
     triage: int  # tickets filed as "Lainnya"
     tickets: int  # every ticket filed
     examples: int  # training examples the editors added
@@ -33,10 +32,7 @@ class Teaching:
 
 
 async def teaching(conn: AsyncConnection, period: Period) -> Teaching:
-    e, t, a = conversation_events.c, tickets.c, audit_log.c
-    offers = select(func.count()).where(
-        e.at >= period.start, e.at < period.end, e.kind == "action", e.action == UNSURE_ACTION
-    )
+    t, a = tickets.c, audit_log.c
     filed = select(
         func.count(), func.sum(case((t.service_code == TRIAGE_SERVICE, 1), else_=0))
     ).where(t.requested_at >= period.start, t.requested_at < period.end)
@@ -49,7 +45,6 @@ async def teaching(conn: AsyncConnection, period: Period) -> Teaching:
     total, triage = (await conn.execute(filed)).one()
     actions: Counter[str] = Counter(dict((await conn.execute(audited)).all()))
     return Teaching(
-        offers=int((await conn.execute(offers)).scalar_one()),
         triage=int(triage or 0),
         tickets=int(total),
         examples=sum(actions[name] for name in EXAMPLE_ACTIONS),
@@ -77,7 +72,12 @@ def health(
             share(now.unsure, now.messages),
             before.unsure,
         ),
-        ("Bot menawarkan pilihan kategori / “laporkan saja”", t_now.offers, None, t_before.offers),
+        (
+            "Bot menawarkan pilihan kategori / “laporkan saja”",
+            now.actions[UNSURE_ACTION],
+            None,
+            before.actions[UNSURE_ACTION],
+        ),
         (
             "Laporan “Lainnya” (laporkan saja, dipilah petugas)",
             t_now.triage,

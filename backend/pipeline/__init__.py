@@ -11,6 +11,8 @@ message to the console (backend/live.py) in the same transaction.
   and event_key, the event's identity whichever broker carried it;
 - store.py: a batch of rows written idempotently (ON CONFLICT DO NOTHING on
   event_key), conversation counters, live events last;
+- daily.py: the day counts of the monitoring figures, added in the same
+  transaction (they outlive the purged conversations);
 - sql_source.py: reads after a cursor kept in the backend database and moves
   it in the same transaction as the rows: exactly once;
 - rabbit_source.py: acknowledges after the commit; a redelivery is a no-op;

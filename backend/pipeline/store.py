@@ -17,13 +17,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import DateTime, String, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend import live
 from backend.emergency import citizen
+from backend.pipeline import daily
 from backend.pipeline.events import BOT, MESSAGES, USER, Row
 from backend.tables import conversation_events, conversations
 from lapor.db import insert_ignoring
@@ -51,7 +52,12 @@ async def store(conn: AsyncConnection, rows: Sequence[Row]) -> List[Stored]:
         for row in wanted
         if row.event_key in made
     ]
-    await _count(conn, stored)
+    added = await _count(conn, stored)
+    state = await _conversations_now(conn, sorted({item.conversation_id for item in stored}))
+    began = [cid for cid, users in added.items() if state[cid][0] == users]
+    channel_of = {cid: channel for cid, (_, channel) in state.items()}
+    pairs = [(item.row, item.conversation_id) for item in stored]
+    await daily.add(conn, daily.counted(pairs, channel_of, began))
     # An emergency's later messages reach its incident (and its operator) too.
     await citizen.follow(conn, stored)
     # Last: publishing holds its lock only until commit.
@@ -155,8 +161,9 @@ def _values(row: Row, conversation_id: int) -> Dict[str, Any]:
     }
 
 
-async def _count(conn: AsyncConnection, stored: Sequence[Stored]) -> None:
-    """Move each conversation's counters and times by what this batch stored."""
+async def _count(conn: AsyncConnection, stored: Sequence[Stored]) -> Dict[int, int]:
+    """Move each conversation's counters and times by what this batch stored;
+    returns the citizen messages it added, per conversation that got some."""
     totals: Dict[int, Tuple[int, int]] = defaultdict(lambda: (0, 0))
     first: Dict[int, datetime] = {}
     last: Dict[int, datetime] = {}
@@ -182,6 +189,18 @@ async def _count(conn: AsyncConnection, stored: Sequence[Stored]) -> None:
     ]
     if params:  # one statement, executed for each conversation
         await conn.execute(_COUNT, params)
+    return {cid: users for cid, (users, _) in totals.items() if users}
+
+
+async def _conversations_now(
+    conn: AsyncConnection, ids: Sequence[int]
+) -> Dict[int, Tuple[int, Optional[str]]]:
+    """Each conversation's citizen messages and channel, after this batch's update.
+    Read in its transaction: the rows stay locked until commit, so a replica's
+    batch on the same conversation waits, then sees this one's count; only one
+    of them finds that its citizen messages are all there are (the first)."""
+    rows = await conn.execute(select(_c.id, _c.user_messages, _c.channel).where(_c.id.in_(ids)))
+    return {cid: (users, channel) for cid, users, channel in rows}
 
 
 _c = conversations.c

@@ -23,6 +23,7 @@ TABLES = {
     "conversations",
     "conversation_events",
     "pipeline_cursors",
+    "message_days",
     "operator_shifts",
     "incidents",
     "incident_events",

@@ -1,6 +1,7 @@
 """Monitoring figures: when the city first answered a ticket and when it was
-resolved (kept on the ticket, so the figures need no scan of its history),
-and the indexes the monev views group by.
+resolved (kept on the ticket, so the figures need no scan of its history);
+the pipeline's daily counts, which outlive the purged conversations (filled
+from the events stored so far); and the indexes the monev views group by.
 
 Revision ID: 0016
 Revises: 0015
@@ -11,6 +12,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+# The same counting the pipeline does batch by batch, done once for what is stored.
+from backend.pipeline import daily
 
 revision = "0016"
 down_revision = "0015"
@@ -40,6 +44,19 @@ def upgrade() -> None:
         f" AND o.workflow_status NOT IN {_CLOSED}))"
         " WHERE status = 'closed'"
     )
+    op.create_table(
+        "message_days",
+        sa.Column("day", sa.Date, nullable=False),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("name", sa.String(128), nullable=False),
+        sa.Column("band", sa.Integer, nullable=False),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint("day", "channel", "kind", "name", "band", name="pk_message_days"),
+    )
+    bind = op.get_bind()
+    for statement in daily.rebuild_statements(bind.dialect.name):
+        bind.execute(statement)
     op.create_index("ix_incidents_received_at", "incidents", ["received_at"])
     op.create_index("ix_conversations_started_at", "conversations", ["started_at"])
 
@@ -47,5 +64,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_conversations_started_at", "conversations")
     op.drop_index("ix_incidents_received_at", "incidents")
+    op.drop_table("message_days")
     op.drop_column("tickets", "resolved_at")
     op.drop_column("tickets", "first_response_at")

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from backend.pipeline import daily
 from backend.tables import (
     audit_log,
     conversation_events,
@@ -50,6 +51,9 @@ async def seed(database_url: str) -> None:
             await _incidents(conn)
             await _calls(conn)
             await _audit(conn)
+            # The seed writes events straight into the tables, as the pipeline would
+            # have: the day counts it keeps are worked out from them.
+            await daily.rebuild(conn)
     finally:
         await engine.dispose()
 
