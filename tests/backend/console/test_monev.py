@@ -267,6 +267,24 @@ async def test_every_table_on_the_dashboard_has_its_csv(app: Sanic, database_url
         assert response.status == 200, name
 
 
+async def test_each_csv_holds_the_rows_its_table_shows(app: Sanic, database_url: str) -> None:
+    me = await monev(database_url)
+    _, response = await app.asgi_client.get(f"/console/monev/cetak?{PERIOD}", headers=me.headers)
+    shown = tables(response.text)
+    for name in TABLES:
+        _, exported = await app.asgi_client.get(
+            f"/console/monev/csv/{name}?{PERIOD}", headers=me.headers
+        )
+        rows = list(csv.reader(io.StringIO(exported.body.decode("utf-8-sig"))))
+        assert rows[0] == shown[name][0], name  # the same columns
+        assert [r[0] for r in rows[1:]] == [r[0] for r in shown[name][1:]], name  # the same rows
+        for row, seen in zip(rows[1:], shown[name][1:], strict=True):
+            # A count is the same number, unformatted ("1.017" on the page is 1017).
+            for raw, text in zip(row[1:], seen[1:], strict=True):
+                if text.replace(".", "").isdigit():
+                    assert raw == text.replace(".", ""), (name, row, seen)
+
+
 async def test_the_printed_report_holds_every_view(app: Sanic, database_url: str) -> None:
     me = await monev(database_url)
     _, response = await app.asgi_client.get(f"/console/monev/cetak?{PERIOD}", headers=me.headers)
