@@ -85,6 +85,9 @@ class BackendSettings(WhatsAppSettings):
     # New widget sessions per client address and clock hour (a fresh session must
     # not be a way around the per-session limits). 0 = no limit.
     widget_sessions_per_hour: int = Field(60, env="WIDGET_SESSIONS_PER_HOUR", ge=0)
+    # Views of the public figures page (/statistik) per client address and clock
+    # hour: each is a few aggregate queries, which nobody may repeat without end. 0 = no limit.
+    statistik_per_hour: int = Field(120, env="STATISTIK_PER_HOUR", ge=0)
 
     # The city console (backend/console/): a session ends after this long without a
     # request, and in any case this long after login (a 112 shift is 12 hours).

@@ -5,25 +5,38 @@ page is personal, and small counts are hidden (backend/monev/public.py)."""
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from pathlib import Path
+from typing import Optional, Sequence
 
 from sanic import Blueprint
 from sanic.request import Request
 from sanic.response import HTTPResponse, file
 
-from backend import render
+from backend import limits, render
 from backend.context import context
+from backend.kelurahan_map import Map
+from backend.limits import Limit, LimitExceeded
 from backend.monev import period as periods
 from backend.monev import public
 from backend.monev import table as figure_table
+from backend.monev.table import Table
 from backend.monev.tickets import load
+from backend.net import limit_address
 from lapor.timeutil import utcnow
 
 STYLESHEET = Path(__file__).resolve().parent / "static" / "statistik.css"
 DEFAULT_DAYS = 90
 PRESETS = ((30, "30 hari"), (90, "90 hari"), (365, "1 tahun"))
-# The same for everyone and cheap to keep: a crowd of readers costs one query per 5 minutes each.
+# The same for everyone: browsers and any cache in front may keep it five minutes.
 CACHE = {"Cache-Control": "public, max-age=300"}
+
+HOUR = timedelta(hours=1)
+TOO_MANY = (
+    "Mohon maaf, halaman ini sudah terlalu sering dibuka dari jaringan Bapak/Ibu dalam satu "
+    "jam terakhir. Silakan coba lagi sekitar {minutes} menit lagi."
+)
 
 bp = Blueprint("statistik")
 
@@ -31,12 +44,19 @@ bp = Blueprint("statistik")
 @bp.get("/statistik")
 async def figures(request: Request) -> HTTPResponse:
     ctx = context(request)
+    limit = Limit("statistik", ctx.settings.statistik_per_hour, HOUR)
+    try:
+        await limits.check(ctx.engine, limit, f"address:{limit_address(request)}")
+    except LimitExceeded as exc:
+        wait = max(1, math.ceil(exc.retry_after.total_seconds() / 60))
+        return _render(
+            periods.default(DEFAULT_DAYS), problem=TOO_MANY.format(minutes=wait), status=429
+        )
     args = {name: request.args.get(name, "") for name in ("dari", "sampai")}
     try:
         chosen = periods.from_args(args, DEFAULT_DAYS)
     except periods.PeriodError as problem:
-        chosen, message = periods.default(DEFAULT_DAYS), str(problem)
-        return _render(None, chosen, message, 400)
+        return _render(periods.default(DEFAULT_DAYS), problem=str(problem), status=400)
     async with ctx.engine.connect() as conn:
         cohort = await load(conn, chosen, utcnow())
     tables = [
@@ -44,13 +64,16 @@ async def figures(request: Request) -> HTTPResponse:
         public.per_department(cohort, ctx.catalogue),
         public.per_kelurahan(cohort, ctx.wilayah),
     ]
-    return _render((tables, public.map_of(cohort, ctx.wilayah)), chosen)
+    return _render(chosen, tables, public.map_of(cohort, ctx.wilayah))
 
 
 def _render(
-    found: object, chosen: periods.Period, problem: str = "", status: int = 200
+    chosen: periods.Period,
+    tables: Sequence[Table] = (),
+    drawn: Optional[Map] = None,
+    problem: str = "",
+    status: int = 200,
 ) -> HTTPResponse:
-    tables, drawn = found if isinstance(found, tuple) else ([], None)
     return render.page(
         "statistik.html",
         {

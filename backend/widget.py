@@ -26,7 +26,6 @@ subscriber gets. Over a limit: 429 with Retry-After.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import math
@@ -47,7 +46,7 @@ from backend import limits, media
 from backend.context import context
 from backend.errors import Open311Error
 from backend.limits import Limit, LimitExceeded
-from backend.net import client_address
+from backend.net import limit_address
 from lapor import webchat
 from lapor.settings import MiB
 
@@ -115,7 +114,7 @@ async def widget_upload(request: Request) -> HTTPResponse:
             403,
             f"{SESSION_HEADER} and {TOKEN_HEADER} from POST /api/v1/widget/sessions are required",
         )
-    by_session, by_address = f"session:{session}", f"address:{_address(request)}"
+    by_session, by_address = f"session:{session}", f"address:{limit_address(request)}"
     attempts = (
         (Limit("widget-uploads", settings.widget_uploads_per_hour, HOUR), by_session),
         (Limit("widget-uploads", settings.widget_address_uploads_per_hour, HOUR), by_address),
@@ -150,7 +149,7 @@ async def new_session(request: Request) -> HTTPResponse:
     """A fresh conversation id and the token that proves it (nothing is stored)."""
     limit = Limit("widget-sessions", context(request).settings.widget_sessions_per_hour, HOUR)
     try:
-        await limits.check(context(request).engine, limit, f"address:{_address(request)}")
+        await limits.check(context(request).engine, limit, f"address:{limit_address(request)}")
     except LimitExceeded as exc:
         return _too_many(request, exc)
     session, token = webchat.issue_session(_token_key(request))
@@ -199,21 +198,6 @@ def _store(request: Request) -> Optional[webchat.MessageStore]:
 async def _take(conn: AsyncConnection, counted: Sequence[Tuple[Limit, str]], amount: int) -> None:
     for limit, who in counted:
         await limits.take(conn, limit, who, amount)
-
-
-def _address(request: Request) -> str:
-    """The client's address as limits count it: an IPv6 client by its /64."""
-    address = client_address(request)
-    try:
-        # Sanic writes a forwarded IPv6 address in brackets.
-        ip = ipaddress.ip_address(address.strip("[]"))
-    except ValueError:
-        return address[:64]
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
 
 
 def _too_many(request: Request, exc: LimitExceeded) -> HTTPResponse:

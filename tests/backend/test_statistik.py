@@ -10,7 +10,9 @@ from datetime import timedelta
 from sanic import Sanic
 from sqlalchemy import insert
 
+from backend.app import create_app
 from backend.monev import period as periods
+from backend.settings import BackendSettings
 from backend.tables import tickets
 from lapor.db import create_engine
 from tests.backend.monev import seed as seeded
@@ -102,3 +104,16 @@ async def test_the_public_page_defaults_to_the_last_90_days(app: Sanic, database
     assert f"<strong>{periods.default(90).label}</strong>" in response.text
     _, css = await app.asgi_client.get("/statistik.css")
     assert css.status == 200 and css.headers["content-type"].startswith("text/css")
+
+
+async def test_too_many_views_from_one_address_are_asked_to_wait(
+    settings: BackendSettings, database_url: str
+) -> None:
+    app = create_app(settings.copy(update={"statistik_per_hour": 2}), name="statistik-limit")
+    for _ in range(2):
+        _, response = await app.asgi_client.get("/statistik")
+        assert response.status == 200
+    _, response = await app.asgi_client.get("/statistik")
+    assert response.status == 429
+    assert "terlalu sering dibuka" in response.text
+    assert "no-store" in response.headers["cache-control"]
