@@ -44,10 +44,6 @@ class Table:
     rows: List[Tuple[Any, ...]]
     note: str = ""
 
-    def column(self, label: str) -> List[Any]:
-        index = [c.label for c in self.columns].index(label)
-        return [row[index] for row in self.rows]
-
 
 def cell(value: Any, kind: str) -> str:
     """A value as people in Kediri read it (Indonesian number formats)."""

@@ -4,6 +4,7 @@ is every view; the CSV export is any one table of a view."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Awaitable, Callable, Dict, List, Optional, Tuple
@@ -57,74 +58,84 @@ class View:
 Builder = Callable[[AsyncConnection, Period, Sources], Awaitable[View]]
 
 
-async def summary(conn: AsyncConnection, period: Period, sources: Sources) -> View:
-    view = View("ringkasan", "Ringkasan", period)
-    earlier = period.previous()
-    traffic = await conversations.traffic(conn, period, sources.unsure_below)
-    traffic_b = await conversations.traffic(conn, earlier, sources.unsure_below)
+@dataclass
+class Totals:
+    """One period's counts for the summary: the messages, and each series per day."""
+
+    traffic: conversations.Traffic
+    daily: Dict[str, Dict[date, int]]
+    calls: Counter[str]  # per class
+    kinds: Counter[str]  # incidents per type
+
+    def total(self, series: str) -> int:
+        return sum(self.daily[series].values())
+
+
+async def totals(conn: AsyncConnection, period: Period, sources: Sources) -> Totals:
+    messages = await conversations.per_day(conn, period, sources.unsure_below)
     daily = {
-        "Pesan warga": (await conversations.per_day(conn, period, sources.unsure_below)).messages,
+        "Pesan warga": messages.messages,
         "Laporan dinas": await tickets.received_per_day(conn, period),
         "Kejadian darurat": await emergencies.per_day(conn, period),
         "Panggilan 112": await calls.per_day(conn, period),
     }
-    before = {
-        "Laporan dinas": sum((await tickets.received_per_day(conn, earlier)).values()),
-        "Kejadian darurat": sum((await emergencies.per_day(conn, earlier)).values()),
-    }
-    classes, classes_b = (
+    return Totals(
+        await conversations.traffic(conn, period, sources.unsure_below),
+        daily,
         await calls.class_counts(conn, period),
-        await calls.class_counts(conn, earlier),
+        await emergencies.kinds(conn, period),
     )
-    kinds, kinds_b = await emergencies.kinds(conn, period), await emergencies.kinds(conn, earlier)
-    headline = [
-        (
-            "Percakapan chat",
-            sum(traffic.conversations.values()),
-            sum(traffic_b.conversations.values()),
-        ),
-        ("Pesan warga", traffic.messages, traffic_b.messages),
-        ("Laporan dinas masuk", sum(daily["Laporan dinas"].values()), before["Laporan dinas"]),
-        ("Kejadian darurat", sum(daily["Kejadian darurat"].values()), before["Kejadian darurat"]),
-        ("Panggilan 112", sum(classes.values()), sum(classes_b.values())),
-        (
-            "Panggilan 112 sah",
-            sum(classes[c] for c in VALID_CALLS),
-            sum(classes_b[c] for c in VALID_CALLS),
-        ),
-        ("Panggilan 112 iseng", classes["prank"], classes_b["prank"]),
-    ]
+
+
+async def summary(conn: AsyncConnection, period: Period, sources: Sources) -> View:
+    now, before = (
+        await totals(conn, period, sources),
+        await totals(conn, period.previous(), sources),
+    )
+    view = View("ringkasan", "Ringkasan", period)
     view.tables = [
-        Table(
-            "ringkasan",
-            "Angka utama",
-            (
-                Column("Angka"),
-                Column("Periode ini", COUNT),
-                Column("Periode sebelumnya", COUNT),
-                Column("Perubahan", CHANGE),
-            ),
-            [(name, now, was, change(now, was)) for name, now, was in headline],
-        ),
-        channels_table(traffic, traffic_b),
-        message_kinds(traffic, traffic_b),
-        emergencies.per_kind(kinds, kinds_b, sources.directory),
-        daily_table(period.each_day(), daily),
+        headline(now, before),
+        channels_table(now.traffic, before.traffic),
+        message_kinds(now.traffic, before.traffic),
+        emergencies.per_kind(now.kinds, before.kinds, sources.directory),
+        daily_table(period.each_day(), now.daily),
     ]
+    days = period.each_day()
+    others = [(n, now.daily[n]) for n in ("Laporan dinas", "Kejadian darurat", "Panggilan 112")]
     view.charts = [
         Chart(
             "Pesan warga per hari",
-            trend=charts.trend(period.each_day(), [("Pesan warga", daily["Pesan warga"])]),
+            trend=charts.trend(days, [("Pesan warga", now.daily["Pesan warga"])]),
         ),
         Chart(
             "Laporan dinas, kejadian darurat dan panggilan 112 per hari",
-            trend=charts.trend(
-                period.each_day(),
-                [(n, daily[n]) for n in ("Laporan dinas", "Kejadian darurat", "Panggilan 112")],
-            ),
+            trend=charts.trend(days, others),
         ),
     ]
     return view
+
+
+def headline(now: Totals, before: Totals) -> Table:
+    def valid(found: Totals) -> int:
+        return sum(found.calls[c] for c in VALID_CALLS)
+
+    figures = [
+        ("Percakapan chat", lambda t: sum(t.traffic.conversations.values())),
+        ("Pesan warga", lambda t: t.traffic.messages),
+        ("Laporan dinas masuk", lambda t: t.total("Laporan dinas")),
+        ("Kejadian darurat", lambda t: t.total("Kejadian darurat")),
+        ("Panggilan 112", lambda t: sum(t.calls.values())),
+        ("Panggilan 112 sah", valid),
+        ("Panggilan 112 iseng", lambda t: t.calls["prank"]),
+    ]
+    columns = (
+        Column("Angka"),
+        Column("Periode ini", COUNT),
+        Column("Periode sebelumnya", COUNT),
+        Column("Perubahan", CHANGE),
+    )
+    rows = [(name, of(now), of(before), change(of(now), of(before))) for name, of in figures]
+    return Table("ringkasan", "Angka utama", columns, rows)
 
 
 def channels_table(now: conversations.Traffic, before: conversations.Traffic) -> Table:
