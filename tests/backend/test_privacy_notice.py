@@ -44,6 +44,8 @@ async def test_the_notice_is_public_indonesian_and_names_rights_and_112(
         assert right in page
     assert 'href="tel:112"' in page
     assert "Diskominfo" in cell(page, "kontak-privasi")
+    # What outlives the purge is said, and where the public can read it.
+    assert "jumlah pesan per hari" in page and 'href="/statistik"' in page
     # CSP forbids inline styles and scripts: the page needs neither.
     assert "<script" not in page and "style=" not in page and "<style" not in page
     assert "script-src 'self'" in response.headers["content-security-policy"]
