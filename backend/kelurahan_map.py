@@ -119,13 +119,20 @@ def draw(wilayah: Wilayah, pins: Sequence[Pin]) -> Map:
     return Map(shading.width, shading.height, shading.regions, dots, shading.most, unplaced)
 
 
-def shaded(wilayah: Wilayah, counts: Mapping[str, int]) -> Map:
-    """The kelurahan shaded by a count per kelurahan code (no dots)."""
+def shaded(wilayah: Wilayah, counts: Mapping[str, int], small: int = 0) -> Map:
+    """The kelurahan shaded by a count per kelurahan code (no dots), relative to
+    the busiest. With `small` (the public page's 5), every count from 1 to
+    small - 1 gets the first shade alike and the others shades 2..4: the shade
+    of a small count says no more than its "< 5"."""
     base = outline(wilayah)
     most = max(counts.values(), default=0)
-    regions = [
-        Region(s, counts.get(s.code, 0), _shade(counts.get(s.code, 0), most)) for s in base.shapes
-    ]
+
+    def shade(count: int) -> int:
+        if not small or count <= 0:
+            return _shade(count, most)
+        return 1 if count < small else 1 + math.ceil((SHADES - 1) * count / most)
+
+    regions = [Region(s, counts.get(s.code, 0), shade(counts.get(s.code, 0))) for s in base.shapes]
     return Map(base.width, base.height, regions, [], most, 0)
 
 

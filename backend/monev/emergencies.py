@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backend.emergency.agencies import Directory
 from backend.monev.period import Period
 from backend.monev.sql import as_date, local_day
-from backend.monev.stats import spread
+from backend.monev.stats import share, spread
 from backend.monev.table import COUNT, DURATION, SHARE, Column, Table, compared
 from backend.tables import incident_events, incidents
 from lapor.timeutil import aware
@@ -146,10 +146,10 @@ def escalations(now: List[Incident], before: List[Incident]) -> Table:
         (
             "Dieskalasi karena belum diterima operator",
             escalated,
-            _share(escalated, total),
+            share(escalated, total),
             escalated_b,
         ),
-        ("…dan tidak pernah diterima", never, _share(never, total), never_b),
+        ("…dan belum diterima sampai sekarang", never, share(never, total), never_b),
     ]
     columns = (
         Column("Angka"),
@@ -162,7 +162,3 @@ def escalations(now: List[Incident], before: List[Incident]) -> Table:
 
 def _seconds(found: List[Incident], start: str, end: str) -> List[float]:
     return [s for s in (i.seconds(start, end) for i in found) if s is not None and s >= 0]
-
-
-def _share(part: int, whole: int) -> Optional[float]:
-    return part / whole if whole else None

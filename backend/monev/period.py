@@ -58,20 +58,27 @@ def today() -> date:
     return utcnow().astimezone(WIB).date()
 
 
+def yesterday() -> date:
+    return today() - timedelta(days=1)
+
+
 def default(days: int = DEFAULT_DAYS, last: Optional[date] = None) -> Period:
-    end = last or today()
+    """The last `days` whole days: up to yesterday, so a comparison with the period
+    before never sets a day still going on against finished ones."""
+    end = last or yesterday()
     return Period(end - timedelta(days=days - 1), end)
 
 
 def from_args(args: Mapping[str, str], days: int = DEFAULT_DAYS) -> Period:
     """The period in a request's `dari` and `sampai` (YYYY-MM-DD); either may be
-    left out (the default ends today and spans `days`)."""
+    left out (the default ends yesterday and spans `days`). Today may be asked
+    for: it is shown as far as it has gone."""
     first_text, last_text = args.get("dari", "").strip(), args.get("sampai", "").strip()
-    last = _parse(last_text, "akhir") if last_text else today()
+    last = _parse(last_text, "akhir") if last_text else yesterday()
     first = _parse(first_text, "awal") if first_text else last - timedelta(days=days - 1)
     if first > last:
         raise PeriodError("Tanggal awal periode harus sebelum atau sama dengan tanggal akhir.")
-    if first < EARLIEST or last > today() + timedelta(days=1):
+    if first < EARLIEST or last > today():
         raise PeriodError(
             f"Periode harus di antara {_day(EARLIEST)} dan hari ini ({_day(today())})."
         )

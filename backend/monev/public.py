@@ -2,7 +2,10 @@
 department and kelurahan, the median time to close, and the map. Nothing
 personal leaves here: no ticket numbers, texts, addresses or people, only
 counts. A count from 1 to 4 is shown as "< 5" (and a median over fewer than
-5 tickets not at all), so no one can be singled out from a small number.
+5 tickets not at all), so no one can be singled out from a small number; the
+other counts are rounded to a multiple of five, and every count below five
+has the map's first shade, so no hidden count comes back by subtraction or
+from a shade.
 """
 
 from __future__ import annotations
@@ -18,12 +21,18 @@ from lapor.wilayah import Wilayah
 
 SMALLEST = 5  # counts below this are hidden
 SMALL = "< 5"
+ROUND = 5  # every count shown is rounded to a multiple of this
 Shown = Union[int, str]
 DAY = 24.0
 
 
 def shown(count: int) -> Shown:
-    return SMALL if 0 < count < SMALLEST else count
+    """A count as the public reads it: "< 5" below five, else rounded to a
+    multiple of five, so that no hidden count can be worked out by taking one
+    figure from another (a total from its parts, or one period from a longer one)."""
+    if 0 < count < SMALLEST:
+        return SMALL
+    return ROUND * round(count / ROUND)
 
 
 def median_days(found: Optional[Spread]) -> Optional[float]:
@@ -59,8 +68,8 @@ def per_department(cohort: Cohort, catalogue: Catalogue) -> Table:
         Column("Median sampai ditutup (hari)", DECIMAL),
     )
     note = (
-        "“< 5”: kurang dari lima laporan. Median hanya ditampilkan bila paling sedikit "
-        "lima laporan sudah ditutup."
+        "“< 5”: kurang dari lima laporan; jumlah lain dibulatkan ke kelipatan lima. Median "
+        "hanya ditampilkan bila paling sedikit lima laporan sudah ditutup."
     )
     return Table("statistik_dinas", "Laporan per dinas", columns, rows, note)
 
@@ -81,4 +90,5 @@ def per_kelurahan(cohort: Cohort, wilayah: Wilayah) -> Table:
 
 
 def map_of(cohort: Cohort, wilayah: Wilayah) -> kelurahan_map.Map:
-    return kelurahan_map.shaded(wilayah, kelurahan_counts(cohort))
+    """Shaded so that every count below five looks alike (shade 1)."""
+    return kelurahan_map.shaded(wilayah, kelurahan_counts(cohort), small=SMALLEST)

@@ -1,6 +1,7 @@
-"""Medians, percentiles and shares, computed the same way on PostgreSQL and
-SQLite (the embedded default): from the values, in Python. The views fetch
-only the columns a figure needs, so a year of tickets is a few MB."""
+"""Medians, percentiles and shares. `quantile` interpolates exactly as
+PostgreSQL's percentile_cont does: the tickets' percentiles come from the
+database on PostgreSQL and from here on SQLite (backend/monev/sql.py), the
+smaller sets (incidents, calls) from here on both."""
 
 from __future__ import annotations
 

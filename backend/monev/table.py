@@ -93,9 +93,16 @@ def to_csv(table: Table) -> str:
     return out.getvalue()
 
 
+# A text cell starting with one of these is a formula to a spreadsheet; a citizen's
+# address must never run as one (it is written with a leading apostrophe).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _raw(value: Any) -> Any:
     if value is None:
         return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
     if isinstance(value, float):
         return round(value, 4)
     return value

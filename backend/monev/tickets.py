@@ -117,7 +117,9 @@ async def load(conn: AsyncConnection, period: Period, now: datetime) -> Cohort:
         .group_by(t.agency_responsible)
     )
     reopened = Counter(dict((await conn.execute(reopened_q)).all()))
-    response = hours_between(t.requested_at, t.first_response_at, dialect)
+    response = case(
+        (~merged, hours_between(t.requested_at, t.first_response_at, dialect)), else_=None
+    )
     resolution = case((timed, hours_between(t.requested_at, t.resolved_at, dialect)), else_=None)
     return Cohort(
         counts,
@@ -205,7 +207,7 @@ def per_department(cohort: Cohort, catalogue: Catalogue) -> Table:
     note = (
         "Laporan yang masuk pada periode ini, dengan statusnya sekarang. Terlambat: masih "
         "terbuka melewati tenggat. Tepat waktu: bagian dari laporan yang ditutup (tanpa "
-        "laporan duplikat yang digabung) yang ditutup sebelum tenggat."
+        "laporan duplikat yang digabung) yang ditutup paling lambat pada tenggatnya."
     )
     return Table("laporan_dinas", "Laporan per dinas", columns, rows, note)
 

@@ -120,7 +120,7 @@ def headline(now: Totals, before: Totals) -> Table:
         return sum(found.calls[c] for c in VALID_CALLS)
 
     figures = [
-        ("Percakapan chat", lambda t: sum(t.traffic.conversations.values())),
+        ("Warga baru (pesan pertama)", lambda t: sum(t.traffic.conversations.values())),
         ("Pesan warga", lambda t: t.traffic.messages),
         ("Laporan dinas masuk", lambda t: t.total("Laporan dinas")),
         ("Kejadian darurat", lambda t: t.total("Kejadian darurat")),
@@ -153,13 +153,17 @@ def channels_table(now: conversations.Traffic, before: conversations.Traffic) ->
     ]
     columns = (
         Column("Kanal"),
-        Column("Percakapan baru", COUNT),
+        Column("Warga baru", COUNT),
         Column("Pesan warga", COUNT),
         Column("Pesan bot dan petugas", COUNT),
-        Column("Percakapan baru periode sebelumnya", COUNT),
+        Column("Warga baru periode sebelumnya", COUNT),
         Column("Pesan warga periode sebelumnya", COUNT),
     )
-    return Table("kanal", "Percakapan dan pesan per kanal", columns, rows)
+    note = (
+        "Warga baru: nomor WhatsApp atau sesi web chat yang mengirim pesan pertamanya pada "
+        "periode ini. Pesan bot dihitung pada kanal percakapannya."
+    )
+    return Table("kanal", "Warga dan pesan per kanal", columns, rows, note)
 
 
 def message_kinds(now: conversations.Traffic, before: conversations.Traffic) -> Table:

@@ -4,21 +4,25 @@ A conversation is purged after its retention period (backend/retention.py),
 but the city's figures must still count last year's messages. So every
 batch the consumer stores also adds to `message_days`, in the same
 transaction: per WIB day and the conversation's channel, the conversations
-that began (their first citizen message), the citizens' messages by intent
+with a first citizen message (new citizens, on WhatsApp: a number's first
+message ever), the citizens' messages by intent
 and NLU confidence band, the bot's messages and the bot's actions. (The
 bot's events carry no channel: they count under their conversation's, which
 its first citizen message names.) A redelivered event is
 stored once (backend/pipeline/store.py), so it is counted once.
 
 `rebuild` works the same counts out of the stored events at once: migration
-0017 fills the table with it, the benchmarks after generating a year, and a
-test holds the two ways to the same answer.
+0016 fills the table with it, the benchmarks after generating a year, and a
+test holds the two ways to the same answer. A conversation counts on the day
+it started (`conversations.started_at`), which both ways read and a purge
+keeps; the messages of days already purged at the rebuild are gone for good.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -81,24 +85,29 @@ async def add(conn: Any, counts: Counter[Key]) -> None:
 Stored = Tuple[Row, int]  # an event stored now, and its conversation's id
 
 
+@dataclass(frozen=True)
+class Conversation:
+    """A conversation as the batch left it (read in its transaction)."""
+
+    citizen_messages: int
+    channel: Optional[str]
+    started_at: datetime
+
+
 def counted(
-    stored: Sequence[Stored], channel_of: Dict[int, Optional[str]], began: Iterable[int]
+    stored: Sequence[Stored], state: Dict[int, "Conversation"], began: Iterable[int]
 ) -> Counter[Key]:
     """What a batch adds: each event on its day, under its conversation's
     channel; and each conversation in `began` (its first citizen message is in
-    the batch) on that message's day."""
+    the batch) on the day it started, which a purge never moves."""
     found: Counter[Key] = Counter()
-    first: Dict[int, datetime] = {}
     for row, cid in stored:
-        key = key_of(row, channel_of.get(cid))
+        key = key_of(row, state[cid].channel)
         if key is not None:
             found[key] += 1
-        if row.kind == USER:
-            first[cid] = min(aware(row.at), first.get(cid, aware(row.at)))
     for cid in began:
-        if cid in first:
-            day = first[cid].astimezone(WIB).date()
-            found[(day, channels.from_rasa(channel_of.get(cid)), CONVERSATION, "", NO_BAND)] += 1
+        day = aware(state[cid].started_at).astimezone(WIB).date()
+        found[(day, channels.from_rasa(state[cid].channel), CONVERSATION, "", NO_BAND)] += 1
     return found
 
 
@@ -141,20 +150,18 @@ def rebuild_statements(dialect: str) -> List[Executable]:
         .where(kind.in_((USER, BOT, ACTION)))
         .subquery()
     )
-    first = (
-        select(func.min(e.at).label("at"), conversations.c.channel.label("channel"))
-        .select_from(joined)
-        .where(kind == USER)
-        .group_by(e.conversation_id, conversations.c.channel)
+    c = conversations.c
+    began = (
+        select(
+            local_day(c.started_at, dialect).label("day"),
+            _channel(c.channel).label("channel"),
+            literal(CONVERSATION, String).label("kind"),
+            literal("", String).label("name"),
+            literal(NO_BAND, Integer).label("band"),
+        )
+        .where(c.user_messages > 0)
         .subquery()
     )
-    began = select(
-        local_day(first.c.at, dialect).label("day"),
-        _channel(first.c.channel).label("channel"),
-        literal(CONVERSATION, String).label("kind"),
-        literal("", String).label("name"),
-        literal(NO_BAND, Integer).label("band"),
-    ).subquery()
     columns = ["day", "channel", "kind", "name", "band", "count"]
     statements: List[Executable] = [delete(message_days)]
     for source in (keyed, began):

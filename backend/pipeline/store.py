@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 from sqlalchemy import DateTime, String, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -54,10 +54,9 @@ async def store(conn: AsyncConnection, rows: Sequence[Row]) -> List[Stored]:
     ]
     added = await _count(conn, stored)
     state = await _conversations_now(conn, sorted({item.conversation_id for item in stored}))
-    began = [cid for cid, users in added.items() if state[cid][0] == users]
-    channel_of = {cid: channel for cid, (_, channel) in state.items()}
+    began = [cid for cid, users in added.items() if state[cid].citizen_messages == users]
     pairs = [(item.row, item.conversation_id) for item in stored]
-    await daily.add(conn, daily.counted(pairs, channel_of, began))
+    await daily.add(conn, daily.counted(pairs, state, began))
     # An emergency's later messages reach its incident (and its operator) too.
     await citizen.follow(conn, stored)
     # Last: publishing holds its lock only until commit.
@@ -194,13 +193,15 @@ async def _count(conn: AsyncConnection, stored: Sequence[Stored]) -> Dict[int, i
 
 async def _conversations_now(
     conn: AsyncConnection, ids: Sequence[int]
-) -> Dict[int, Tuple[int, Optional[str]]]:
-    """Each conversation's citizen messages and channel, after this batch's update.
-    Read in its transaction: the rows stay locked until commit, so a replica's
-    batch on the same conversation waits, then sees this one's count; only one
-    of them finds that its citizen messages are all there are (the first)."""
-    rows = await conn.execute(select(_c.id, _c.user_messages, _c.channel).where(_c.id.in_(ids)))
-    return {cid: (users, channel) for cid, users, channel in rows}
+) -> Dict[int, daily.Conversation]:
+    """Each conversation's citizen messages, channel and start, after this batch's
+    update. Read in its transaction: the rows stay locked until commit, so a
+    replica's batch on the same conversation waits, then sees this one's count;
+    only one of them finds that its citizen messages are all there are (the first)."""
+    rows = await conn.execute(
+        select(_c.id, _c.user_messages, _c.channel, _c.started_at).where(_c.id.in_(ids))
+    )
+    return {cid: daily.Conversation(users, channel, at) for cid, users, channel, at in rows}
 
 
 _c = conversations.c

@@ -58,11 +58,17 @@ def upgrade() -> None:
     for statement in daily.rebuild_statements(bind.dialect.name):
         bind.execute(statement)
     op.create_index("ix_incidents_received_at", "incidents", ["received_at"])
-    op.create_index("ix_conversations_started_at", "conversations", ["started_at"])
+    op.create_index(
+        "ix_ticket_events_reopen",
+        "ticket_events",
+        ["ticket_id"],
+        postgresql_where=sa.text("kind = 'reopen'"),
+        sqlite_where=sa.text("kind = 'reopen'"),
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_conversations_started_at", "conversations")
+    op.drop_index("ix_ticket_events_reopen", "ticket_events")
     op.drop_index("ix_incidents_received_at", "incidents")
     op.drop_table("message_days")
     op.drop_column("tickets", "resolved_at")

@@ -127,7 +127,12 @@ async def _conversations(conn: AsyncConnection) -> None:
     for sender, channel, started, events in CONVERSATIONS:
         result = await conn.execute(
             insert(conversations).values(
-                sender_key=sender, channel=channel, started_at=started, last_event_at=events[-1][1]
+                sender_key=sender,
+                channel=channel,
+                started_at=started,
+                last_event_at=events[-1][1],
+                user_messages=sum(1 for e in events if e[0] == "user"),
+                bot_messages=sum(1 for e in events if e[0] == "bot"),
             )
         )
         conversation_id = result.inserted_primary_key[0]

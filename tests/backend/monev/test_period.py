@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -25,13 +25,16 @@ def test_the_previous_period_has_the_same_length_and_ends_the_day_before() -> No
     )
 
 
-def test_without_dates_the_default_ends_today() -> None:
+def test_without_dates_the_default_is_the_last_whole_days() -> None:
     assert from_args({}) == default(30)
-    assert from_args({}).last == today()
+    assert from_args({}).last == today() - timedelta(days=1)  # yesterday: a finished day
     assert from_args({"sampai": "2026-10-31"}, days=7) == Period(
         date(2026, 10, 25), date(2026, 10, 31)
     )
-    assert from_args({"dari": " 2026-10-01 ", "sampai": ""}).last == today()
+    assert from_args({"dari": " 2026-10-01 ", "sampai": ""}).last == today() - timedelta(days=1)
+    assert (
+        from_args({"sampai": today().isoformat()}).last == today()
+    )  # today, as far as it has gone
 
 
 @pytest.mark.parametrize(
@@ -42,6 +45,7 @@ def test_without_dates_the_default_ends_today() -> None:
         ({"sampai": "2026-13-01"}, "Tanggal akhir periode tidak dikenali"),
         ({"dari": "2019-12-31", "sampai": "2020-01-05"}, "Periode harus di antara"),
         ({"sampai": "2999-01-01"}, "Periode harus di antara"),
+        ({"sampai": (today() + timedelta(days=1)).isoformat()}, "Periode harus di antara"),
         ({"dari": "2021-01-01", "sampai": "2024-12-31"}, "Periode paling panjang 1098 hari"),
     ],
 )

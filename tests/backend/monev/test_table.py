@@ -82,3 +82,17 @@ def test_the_csv_has_a_bom_raw_numbers_and_empty_cells_for_nothing() -> None:
         [("PUPR, Kota", 84.04444), ("Dishub", None)],
     )
     assert to_csv(table) == '\ufeffDinas,Median\r\n"PUPR, Kota",84.0444\r\nDishub,\r\n'
+
+
+def test_a_csv_cell_a_spreadsheet_would_run_is_written_as_text() -> None:
+    table = Table(
+        "t",
+        "T",
+        (Column("Alamat"), Column("n", COUNT)),
+        [('=HYPERLINK("x")', 1), ("-3", 2), ("Jl. Dhoho", 3)],
+    )
+    assert to_csv(table).splitlines()[1:] == [
+        '"\'=HYPERLINK(""x"")",1',
+        "'-3,2",
+        "Jl. Dhoho,3",
+    ]
