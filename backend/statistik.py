@@ -52,9 +52,8 @@ async def figures(request: Request) -> HTTPResponse:
         return _render(
             periods.default(DEFAULT_DAYS), problem=TOO_MANY.format(minutes=wait), status=429
         )
-    args = {name: request.args.get(name, "") for name in ("dari", "sampai")}
     try:
-        chosen = periods.from_args(args, DEFAULT_DAYS)
+        chosen = periods.from_args(request.args, DEFAULT_DAYS)
     except periods.PeriodError as problem:
         return _render(periods.default(DEFAULT_DAYS), problem=str(problem), status=400)
     async with ctx.engine.connect() as conn:

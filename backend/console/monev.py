@@ -38,7 +38,7 @@ def sources(request: Request) -> Sources:
 async def _view_page(request: Request, key: str) -> HTTPResponse:
     title = next(label for k, label, _ in VIEWS if k == key)
     try:
-        chosen = periods.from_args(_args(request))
+        chosen = periods.from_args(request.args)
     except periods.PeriodError as problem:
         return _page(request, key, f"Monev · {title}", None, periods.default(), str(problem), 400)
     view = await build(context(request).engine, key, chosen, sources(request))
@@ -71,10 +71,6 @@ def _page(
     )
 
 
-def _args(request: Request) -> dict:
-    return {name: request.args.get(name, "") for name in ("dari", "sampai")}
-
-
 def _view_route(key: str) -> None:
     """/console/monev for the summary, /console/monev/<key> for the other views."""
 
@@ -95,7 +91,7 @@ async def csv(request: Request, person: Any, name: str) -> HTTPResponse:
     if view_key is None:
         return views.error(request, 404, "Tabel ini tidak ada. Pilih tautan CSV di dasbor monev.")
     try:
-        chosen = periods.from_args(_args(request))
+        chosen = periods.from_args(request.args)
     except periods.PeriodError as problem:
         return views.error(request, 400, str(problem))
     view = await build(context(request).engine, view_key, chosen, sources(request))
@@ -117,7 +113,7 @@ async def csv(request: Request, person: Any, name: str) -> HTTPResponse:
 async def report(request: Request, person: Any) -> HTTPResponse:
     """Every view of the period on one page that prints on A4."""
     try:
-        chosen = periods.from_args(_args(request))
+        chosen = periods.from_args(request.args)
     except periods.PeriodError as problem:
         return views.error(request, 400, str(problem))
     engine, found = context(request).engine, sources(request)

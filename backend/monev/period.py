@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import List, Mapping, Optional
+from typing import Any, List, Mapping, Optional
 
 from babel.dates import format_date
 
@@ -69,8 +69,9 @@ def default(days: int = DEFAULT_DAYS, last: Optional[date] = None) -> Period:
     return Period(end - timedelta(days=days - 1), end)
 
 
-def from_args(args: Mapping[str, str], days: int = DEFAULT_DAYS) -> Period:
-    """The period in a request's `dari` and `sampai` (YYYY-MM-DD); either may be
+def from_args(args: Mapping[str, Any], days: int = DEFAULT_DAYS) -> Period:
+    """The period in a request's `dari` and `sampai` (YYYY-MM-DD; Sanic's
+    request.args gives the first of each); either may be
     left out (the default ends yesterday and spans `days`). Today may be asked
     for: it is shown as far as it has gone."""
     first_text, last_text = args.get("dari", "").strip(), args.get("sampai", "").strip()

@@ -62,6 +62,13 @@ class Cohort:
     def total(self, belongs: Callable[[Key], bool] = lambda key: True) -> Counts:
         return sum((c for k, c in self.counts.items() if belongs(k)), Counts())
 
+    def received_before(self, part: int) -> Counter[str]:
+        """Received in the previous period, per department (0) or service code (1)."""
+        found: Counter[str] = Counter()
+        for key, count in self.before.items():
+            found[key[part]] += count
+        return found
+
     def by(self, part: int) -> Dict[Optional[str], Counts]:
         """Counts per department (0), service code (1) or kelurahan code (2)."""
         found: Dict[Optional[str], Counts] = {}
@@ -144,9 +151,7 @@ async def received_per_day(conn: AsyncConnection, period: Period) -> Dict[date, 
 
 
 def per_category(cohort: Cohort, catalogue: Catalogue) -> Table:
-    before: Counter[str] = Counter()
-    for (_, code), count in cohort.before.items():
-        before[code] += count
+    before = cohort.received_before(1)
     groups = cohort.by(1)
     rows = []
     for code in _ordered(groups, before, catalogue.services):
@@ -173,9 +178,7 @@ def per_category(cohort: Cohort, catalogue: Catalogue) -> Table:
 
 
 def per_department(cohort: Cohort, catalogue: Catalogue) -> Table:
-    before: Counter[str] = Counter()
-    for (department, _), count in cohort.before.items():
-        before[department] += count
+    before = cohort.received_before(0)
     groups = cohort.by(0)
     rows = []
     for code in _ordered(groups, before, catalogue.departments):

@@ -224,7 +224,7 @@ async def emergency_view(conn: AsyncConnection, period: Period, sources: Sources
     view = View("darurat", "Darurat dan telepon 112", period)
     earlier = period.previous()
     found, found_b = await emergencies.load(conn, period), await emergencies.load(conn, earlier)
-    kinds, kinds_b = await emergencies.kinds(conn, period), await emergencies.kinds(conn, earlier)
+    kinds, kinds_b = Counter(i.kind for i in found), Counter(i.kind for i in found_b)
     rung, rung_b = await calls.load(conn, period), await calls.load(conn, earlier)
     classes = calls.per_class(rung, rung_b)
     per_kind = emergencies.per_kind(kinds, kinds_b, sources.directory)
