@@ -11,7 +11,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install browser lock run test test-fast lint train migrate shell eval eval-duplicates bench bench-pipeline bench-emergency bench-voice bench-monev soak clean
+.PHONY: help install browser lock run test test-fast lint train migrate shell eval eval-duplicates bench bench-trace bench-pipeline bench-emergency bench-voice bench-monev soak clean
 
 help:
 	@echo "make run      install, migrate, train if needed, start backend + action server + Rasa"
@@ -19,7 +19,8 @@ help:
 	@echo "make train    train the Rasa model into models/"
 	@echo "make eval     evaluate the NLU on the held-out set; report under reports/"
 	@echo "make eval-duplicates  duplicate detector precision/recall on data/duplicates/"
-	@echo "make bench    load-test the bot over the REST channel"
+	@echo "make bench    the bot against a stock rasa init bot: 1-50 citizens, a long conversation, memory, start-up"
+	@echo "make bench-trace     each turn's calls to the action server and their payload sizes"
 	@echo "make bench-pipeline  delay from a citizen's message to the console (RabbitMQ, PostgreSQL)"
 	@echo "make bench-emergency emergency -> 112 operator consoles, operator reply -> citizen (p99 goal: 1 s)"
 	@echo "make bench-voice     N concurrent 112 calls -> operator consoles (p99 goal: 1 s)"
@@ -106,6 +107,9 @@ bench: install
 	$(PY) -m tests.bench.load
 
 # 1,000 messages through Rasa's pika broker and the consumer: p50/p90/p99/max delay.
+bench-trace: install
+	$(PY) -m tests.bench.trace
+
 bench-pipeline: install
 	$(PY) -m tests.bench.pipeline
 
