@@ -77,7 +77,11 @@ class Open311Client:
         return _status(body[0])
 
     async def of_account(self, account_id: str, limit: int = 3) -> List[TicketStatus]:
-        params = {"account_id": account_id, "api_key": self._settings.open311_api_key}
+        params = {
+            "account_id": account_id,
+            "api_key": self._settings.open311_api_key,
+            "limit": str(limit),  # newest first: a long-time reporter's list stays short
+        }
         body = await self._call("GET", "/requests.json", params=params)
         return [_status(item) for item in body[:limit]]
 

@@ -190,8 +190,18 @@ def _ticket_query(request: Request, ctx: AppContext, trusted: bool) -> tickets.T
         start=start,
         end=end,
         account_id=account_id,
-        limit=tickets.MAX_RESULTS if trusted else PUBLIC_PAGE,
+        limit=_limit(request, tickets.MAX_RESULTS if trusted else PUBLIC_PAGE),
     )
+
+
+def _limit(request: Request, most: int) -> int:
+    """`limit` (our extension of GeoReport v2): the newest N only, at most `most`."""
+    raw = request.args.get("limit")
+    if raw is None:
+        return most
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= most:
+        raise Open311Error.one(400, f"limit must be a whole number from 1 to {most}")
+    return int(raw)
 
 
 def _csv(request: Request, name: str) -> List[str]:

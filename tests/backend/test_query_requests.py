@@ -67,6 +67,9 @@ async def test_filters_by_date_window(app: Sanic) -> None:
             "start_date must not be after end_date",
         ),
         ({"status": "pending"}, "status must be 'open' or 'closed'"),
+        ({"limit": "0"}, "limit must be a whole number from 1 to 200"),
+        ({"limit": "201"}, "limit must be a whole number from 1 to 200"),
+        ({"limit": "tiga"}, "limit must be a whole number from 1 to 200"),
     ],
 )
 async def test_bad_query_is_400(app: Sanic, params, problem) -> None:
@@ -91,3 +94,12 @@ async def test_get_unknown_request_is_404(app: Sanic) -> None:
     assert response.json == [
         {"code": 404, "description": "service_request_id 'KDR-2026-999999' not found"}
     ]
+
+
+async def test_limit_keeps_the_newest_tickets(app: Sanic) -> None:
+    await _create(app, account_id="whatsapp:me")
+    second = await _create(app, account_id="whatsapp:me")
+    third = await _create(app, account_id="whatsapp:me")
+    mine = {"account_id": "whatsapp:me", "api_key": "test-api-key"}
+    assert await _ids(app, **mine, limit="2") == [third, second]
+    assert len(await _ids(app, **mine)) == 3
