@@ -25,6 +25,8 @@ from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import BotUttered, Event, UserUtteranceReverted
 from rasa.shared.exceptions import RasaException
 
+from bot import patching
+
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE = "utter_system_unavailable"
@@ -36,11 +38,9 @@ RunAction = Callable[..., Awaitable[bool]]
 
 
 def install() -> None:
-    """Wraps both methods (idempotent)."""
-    if getattr(RemoteAction.run, "_lapor_wrapped", False):
-        return
-    RemoteAction.run = noting_failures(RemoteAction.run)
-    MessageProcessor._run_action = explaining_failures(MessageProcessor._run_action)
+    """Wraps both methods."""
+    patching.wrap(RemoteAction, "run", noting_failures)
+    patching.wrap(MessageProcessor, "_run_action", explaining_failures)
 
 
 def noting_failures(run: RunRemote) -> RunRemote:
@@ -55,7 +55,6 @@ def noting_failures(run: RunRemote) -> RunRemote:
             _failed.set(self.name())
             raise
 
-    run_noted._lapor_wrapped = True  # type: ignore[attr-defined]
     return run_noted
 
 

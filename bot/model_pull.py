@@ -10,19 +10,20 @@ that a missing fingerprint is sent as an empty value, which matches no model.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import rasa.core.agent as rasa_agent
 
+from bot import patching
+
 
 def install() -> None:
-    """Wraps Rasa's pull (idempotent)."""
-    original = rasa_agent._pull_model_and_fingerprint
-    if getattr(original, "_lapor_wrapped", False):
-        return
+    """Wraps Rasa's pull."""
+    patching.wrap(rasa_agent, "_pull_model_and_fingerprint", sending_no_fingerprint_as_empty)
 
+
+def sending_no_fingerprint_as_empty(original: Callable[..., Any]) -> Callable[..., Any]:
     async def pull(model_server: Any, fingerprint: Optional[str], model_directory: str) -> Any:
         return await original(model_server, fingerprint or "", model_directory)
 
-    pull._lapor_wrapped = True  # type: ignore[attr-defined]
-    rasa_agent._pull_model_and_fingerprint = pull
+    return pull
