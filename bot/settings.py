@@ -58,6 +58,9 @@ class BotSettings(WhatsAppSettings):
     rabbitmq_username: str = Field("guest", env="RABBITMQ_USERNAME")
     rabbitmq_password: str = secret("guest", "RABBITMQ_PASSWORD", feature="rabbitmq")
     rabbitmq_queue: str = Field("rasa_events", env="RABBITMQ_QUEUE")
+    # A conversation at rest whose session holds more events than this starts a
+    # new one, every slot carried over (bot/sessions.py); 0 turns that off.
+    session_max_events: int = Field(100, env="SESSION_MAX_EVENTS", ge=0)
 
     # The model server (the backend's /editor/v1/model): set, every replica
     # pulls the model the editors deployed, every MODEL_PULL_SECONDS, keeping

@@ -24,6 +24,8 @@ from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 pytestmark = pytest.mark.e2e
 TOKEN = "e2e-token"
+# Low, so that a new session starts after each report filed or status answered.
+SESSION_MAX_EVENTS = 15
 
 
 class Stack:
@@ -77,7 +79,15 @@ def stack(model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
     try:
         with (
             servers.action_server(env, logs) as actions,
-            servers.rasa_server(model, actions.url, logs, token=TOKEN, port=rasa_port) as rasa,
+            servers.rasa_server(
+                model,
+                actions.url,
+                logs,
+                token=TOKEN,
+                port=rasa_port,
+                # Every test here also runs across new sessions (bot/sessions.py).
+                extra_env={"SESSION_MAX_EVENTS": str(SESSION_MAX_EVENTS)},
+            ) as rasa,
         ):
             stack = Stack(database_url, rasa, backend, logs)
             yield stack
@@ -120,6 +130,35 @@ def test_a_complaint_over_http_becomes_a_ticket(stack: Stack) -> None:
 
     status = stack.text(sender, f"cek {row.service_request_id}")
     assert row.service_request_id in status and "Diterima" in status
+
+
+def test_a_long_conversation_goes_on_in_a_new_session_that_keeps_its_slots(
+    stack: Stack,
+) -> None:
+    sender = f"e2e-{uuid.uuid4().hex[:8]}"
+    for message in ("lampu jalan di gang 3 Bandar Lor mati sejak kemarin", "lewati", "lewati"):
+        stack.say(sender, message)
+    done = stack.text(sender, "ya")
+    (row,) = stack.tickets_of(sender)
+    ticket = str(row.service_request_id)
+    assert ticket in done
+    # Past SESSION_MAX_EVENTS, at rest after the report was filed: this turn
+    # begins a new session, and the bot answers it as before.
+    assert ticket in stack.text(sender, "cek status laporan saya")
+    tracker = _tracker(stack, sender)
+    starts = [e for e in tracker["events"] if e.get("name") == "action_session_start"]
+    assert len(starts) == 2
+    assert tracker["slots"]["last_ticket"] == ticket  # carried over
+    # The next turn works on the new session only: a bounded load.
+    assert ticket in stack.text(sender, "cek status laporan saya")
+    events = _tracker(stack, sender)["events"]
+    assert events[0]["name"] == "action_session_start" and len(events) < 40
+
+
+def _tracker(stack: Stack, sender: str) -> Dict[str, Any]:
+    url = f"{stack.rasa.url}/conversations/{sender}/tracker?token={TOKEN}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return dict(json.loads(response.read()))
 
 
 def test_an_emergency_gets_112_at_once(stack: Stack) -> None:
