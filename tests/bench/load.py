@@ -171,12 +171,12 @@ def run_ours(args: argparse.Namespace, logs: Path) -> Bot:
             asyncio.run(long_conversation(rasa.url, max(CHECKPOINTS) + 15))
             for _ in range(args.long)
         ]
-        for checkpoint in CHECKPOINTS:
+        for checkpoint in CHECKPOINTS if long_turns else ():
             near = [x for turns in long_turns for x in status_turns_near(turns, checkpoint)]
             bot.long_turns[checkpoint] = statistics.median(near)
         print(
             "long conversation (status checks, median ms): "
-            + ", ".join(f"turn {n}: {s * 1000:.0f}" for n, s in bot.long_turns.items()),
+            + (", ".join(f"turn {n}: {s * 1000:.0f}" for n, s in bot.long_turns.items()) or "-"),
             flush=True,
         )
         bot.rss, bot.peak_rss = memory(rasa.process.pid)
@@ -230,13 +230,14 @@ def report(ours: Bot, stock: Bot, levels: Sequence[int]) -> None:
             f"p99 {a.quantile(99) * 1000:.0f} ms; stock p95 {b.quantile(95) * 1000:.0f} ms, "
             f"p99 {b.quantile(99) * 1000:.0f} ms; p95 ratio {a.quantile(95) / b.quantile(95):.2f}"
         )
-    first = ours.long_turns[CHECKPOINTS[0]]
-    print(
-        "\nlong conversation (status checks, median ms): "
-        + ", ".join(f"turn {n}: {s * 1000:.0f}" for n, s in ours.long_turns.items())
-        + f"; turn {CHECKPOINTS[-1]} / turn {CHECKPOINTS[0]}: "
-        f"{ours.long_turns[CHECKPOINTS[-1]] / first:.2f}"
-    )
+    if ours.long_turns:
+        first = ours.long_turns[CHECKPOINTS[0]]
+        print(
+            "\nlong conversation (status checks, median ms): "
+            + ", ".join(f"turn {n}: {s * 1000:.0f}" for n, s in ours.long_turns.items())
+            + f"; turn {CHECKPOINTS[-1]} / turn {CHECKPOINTS[0]}: "
+            f"{ours.long_turns[CHECKPOINTS[-1]] / first:.2f}"
+        )
     print(
         f"Rasa server RSS after the load: ours {ours.rss / GB:.2f} GB "
         f"(peak {ours.peak_rss / GB:.2f}), stock {stock.rss / GB:.2f} GB "
@@ -260,7 +261,8 @@ def _goals(ours: Bot, stock: Bot) -> None:
         _goal(f"p95 at {PACED} citizens writing, ms", ours.paced.quantile(95) * 1000, "<=", 500)
         _goal(f"p99 at {PACED} citizens writing, ms", ours.paced.quantile(99) * 1000, "<=", 1000)
     turns = ours.long_turns
-    _goal("turn 200 / turn 5", turns[CHECKPOINTS[-1]] / turns[CHECKPOINTS[0]], "<=", 1.2)
+    if turns:
+        _goal("turn 200 / turn 5", turns[CHECKPOINTS[-1]] / turns[CHECKPOINTS[0]], "<=", 1.2)
     _goal("Rasa server RSS, GB", ours.peak_rss / GB, "<=", 1.0)
     _goal("ready to answer, s", ours.ready_seconds, "<=", 30)
 
