@@ -9,7 +9,8 @@ in one transaction, in publishing order.
 
 The queue lives in this process, for milliseconds: `close()` (Rasa's shutdown)
 waits until it is written. On SQLite the file is switched to write-ahead
-logging, so the consumer reading and deleting rows does not block the writer.
+logging, so the consumer reading rows does not block the writer (its deletes
+wait their turn, on the writer thread, never on the event loop).
 """
 
 from __future__ import annotations
