@@ -28,9 +28,6 @@ if [ -z "${NLU_DATA_REPO:-}" ] && git rev-parse --git-dir >/dev/null 2>&1; then
   [ -d "$NLU_DATA_REPO/.git" ] || git clone --quiet "$PWD" "$NLU_DATA_REPO"
 fi
 
-$PY -m backend migrate
-$PY -m backend dev-keys
-$PY -m backend dev-users
 scripts/train.sh
 model=$(scripts/model-name.sh)
 
@@ -45,21 +42,23 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-$PY -m backend serve &
+# Rasa takes longest to start (its model): it and the action server, which need
+# no database, start first, and load while the backend's database is prepared.
+$PY -m bot --model "$model" &
 pids+=($!)
 $PY -m actions --port "$ACTIONS_PORT" &
 pids+=($!)
-$PY -m bot --model "$model" &
+$PY -m backend migrate
+$PY -m backend dev-keys
+$PY -m backend dev-users
+$PY -m backend serve &
 pids+=($!)
 # The conversation pipeline: Rasa's sql broker (var/events.sqlite3) -> backend database.
 $PY -m backend consume &
 pids+=($!)
-# The trainer worker: trains and evaluates the models editors ask for ("Latih model").
-$PY -m bot nlu train &
-pids+=($!)
 
 # The URLs come last, under the start-up logs: once all three servers answer
-# (Rasa loads its model first: minutes on a small machine), or after READY_TIMEOUT seconds.
+# (Rasa loads its model first: about half a minute here), or after READY_TIMEOUT seconds.
 answers() { $PY -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" 2>/dev/null; }
 ready() {
   local deadline=$((SECONDS + ${READY_TIMEOUT:-600})) i pid
@@ -79,6 +78,11 @@ ready() {
 # The token the Rasa HTTP API wants: yours if set, else the development one.
 if [ -n "${RASA_TOKEN:-}" ]; then token='$RASA_TOKEN'; else token=dev-rasa-token; fi
 if ready; then
+  # The trainer worker: trains and evaluates the models editors ask for ("Latih
+  # model"). Started once the bot answers: its own TensorFlow start-up would
+  # otherwise compete with Rasa's for the machine.
+  $PY -m bot nlu train &
+  pids+=($!)
   cat <<MSG
 
   ----------------------------------------------------------------------------
