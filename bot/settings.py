@@ -61,6 +61,11 @@ class BotSettings(WhatsAppSettings):
     # A conversation at rest whose session holds more events than this starts a
     # new one, every slot carried over (bot/sessions.py); 0 turns that off.
     session_max_events: int = Field(100, env="SESSION_MAX_EVENTS", ge=0)
+    # A WhatsApp message whose replica died mid-turn is run by another replica
+    # once its hold lapses (renewed every third of it while the turn runs); the
+    # replicas look for such messages every WHATSAPP_RECOVER_SECONDS.
+    whatsapp_lease_seconds: int = Field(60, env="WHATSAPP_LEASE_SECONDS", ge=3)
+    whatsapp_recover_seconds: float = Field(15.0, env="WHATSAPP_RECOVER_SECONDS", gt=0)
 
     # The model server (the backend's /editor/v1/model): set, every replica
     # pulls the model the editors deployed, every MODEL_PULL_SECONDS, keeping

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -56,7 +55,6 @@ UNSUPPORTED = (
     "Mohon maaf, jenis pesan ini belum dapat kami proses. Silakan ketik pesan, "
     "kirim foto, atau bagikan lokasi (share location)."
 )
-RECOVER_EVERY = 60.0  # seconds between looks for messages stranded by a dead process
 TROUBLE = "Mohon maaf, sistem sedang mengalami gangguan. Untuk keadaan darurat, telepon 112."
 # Sent once per citizen (UU 27/2022: people are told how their data is used).
 PRIVACY_NOTICE = (
@@ -134,11 +132,12 @@ class WhatsAppInput(InputChannel):
             logger.warning("WhatsApp channel: TWILIO_* variables are not set; webhooks get 403")
         return cls(
             config,
-            ChannelState(store_from_settings(settings)),
+            ChannelState(store_from_settings(settings), settings.whatsapp_lease_seconds),
             BackendMedia.from_settings(settings),
             ContactCipher.from_settings(settings),
             public_base_url or settings.twilio_webhook_base_url,
             privacy_url=f"{settings.backend_public_url}/privasi",
+            recover_every=settings.whatsapp_recover_seconds,
         )
 
     def __init__(
@@ -149,8 +148,11 @@ class WhatsAppInput(InputChannel):
         cipher: ContactCipher,
         public_base_url: Optional[str] = None,
         privacy_url: Optional[str] = None,
+        recover_every: float = 15.0,
     ) -> None:
         self.config = config
+        # Seconds between looks for messages stranded by a dead process.
+        self.recover_every = recover_every
         # The privacy notice's link; None: no notice (tests of other behaviour).
         self.privacy_url = privacy_url
         self.state = state
@@ -158,7 +160,6 @@ class WhatsAppInput(InputChannel):
         self.public_base_url = (public_base_url or "").rstrip("/") or None
         self.cipher = cipher
         self.output = WhatsAppOutput(WhatsAppChannel(TwilioClient(config), state, self.cipher))
-        self._locks: Dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task] = set()
         self._recovery: Optional[asyncio.Task] = None
 
@@ -181,7 +182,7 @@ class WhatsAppInput(InputChannel):
                 received = inbound.parse(form)
             except inbound.BadWebhook as exc:
                 return response.text(str(exc), status=400)
-            if await self.state.accept(received.message_sid, form):
+            if await self.state.accept(received.message_sid, form, received.sender):
                 self._start(self._handle(received, on_new_message))
             # Twilio only needs to know we have it; replies go out via REST.
             return response.text(EMPTY_TWIML, content_type="text/xml")
@@ -220,10 +221,9 @@ class WhatsAppInput(InputChannel):
         task.add_done_callback(self._tasks.discard)
 
     async def _handle(self, received: inbound.Inbound, on_new_message: OnNewMessage) -> None:
-        # asyncio.Lock wakes waiters in arrival order: one sender's messages
-        # are processed in the order they came in.
-        async with self._locks[received.sender]:
-            await self.state.renew(received.message_sid)
+        # One sender's messages run one at a time, in the order they were
+        # accepted, across every replica (the sender's queue in Redis).
+        async with self.state.turn(received.message_sid, received.sender):
             try:
                 await self._process(received, on_new_message)
             except Exception:
@@ -234,7 +234,7 @@ class WhatsAppInput(InputChannel):
             await self._privacy_notice(received)
         # Not in a `finally`: a turn cut short by shutdown (cancelled) stays
         # in the inbox, and a replica runs it again.
-        await self.state.done(received.message_sid)
+        await self.state.done(received.message_sid, received.sender)
 
     async def _privacy_notice(self, received: inbound.Inbound) -> None:
         """The notice, once per citizen across replicas (lapor/whatsapp/state.py)."""
@@ -264,7 +264,7 @@ class WhatsAppInput(InputChannel):
                 await self.recover(on_new_message)
             except Exception:  # a bad round must not stop the next one
                 logger.exception("recovering stranded WhatsApp messages failed")
-            await asyncio.sleep(RECOVER_EVERY)
+            await asyncio.sleep(self.recover_every)
 
     async def _process(self, received: inbound.Inbound, on_new_message: OnNewMessage) -> None:
         # From here on the conversation only knows the pseudonym and the

@@ -3,6 +3,8 @@
 Kept in Redis (`REDIS_URL`) so that every Rasa replica sees the same state:
 the inbox of accepted messages until their turn has run (Twilio's retries are
 answered once, and a message whose process died mid-turn is picked up again),
+each sender's queue of accepted messages (one sender's turns run one at a
+time, in the order they arrived, whichever replica received each),
 the numbered buttons each sender was last shown, each sender's last inbound
 time (WhatsApp's 24-hour window), the sealed number behind each pseudonym
 (lapor/contact.py), who was already sent the privacy notice (first contact)
@@ -15,11 +17,23 @@ degraded (logged), never a reason to drop what a citizen sent.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
 from collections import OrderedDict
-from typing import Any, Awaitable, Dict, List, Optional, Protocol, Tuple, TypeVar
+from typing import (
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Dict,
+    List,
+    Optional,
+    Protocol,
+    Tuple,
+    TypeVar,
+)
 
 from lapor.settings import WhatsAppSettings
 
@@ -32,10 +46,14 @@ CONTACT_TTL = 30 * DAY
 # A citizen is told the privacy notice once; one back after more than a year
 # (past every retention period) is told again.
 NOTICE_TTL = 400 * DAY
-# How long a process may hold a message it accepted before another replica
-# takes it as stranded (its process died mid-turn) and runs it again.
-LEASE_TTL = 300
+# How long a message's hold lasts without renewal: a process renews it every
+# third of this while the message waits or runs, so only a process that died
+# lets it lapse, and another replica then runs the message again.
+LEASE_TTL = 60
 INBOX = "inbox"
+# How often a message waiting behind its sender's earlier one looks again
+# (when that one ran in another replica; in this process it is woken at once).
+WAIT_POLL = 0.05
 
 T = TypeVar("T")
 
@@ -48,12 +66,16 @@ class Store(Protocol):
     async def index_add(self, index: str, member: str, score: float) -> None: ...
     async def index_upto(self, index: str, score: float, limit: int) -> List[str]: ...
     async def index_remove(self, index: str, member: str) -> None: ...
+    async def queue_push(self, key: str, member: str, ttl: int) -> None: ...
+    async def queue_head(self, key: str) -> Optional[str]: ...
+    async def queue_remove(self, key: str, member: str) -> None: ...
 
 
 class MemoryStore:
     def __init__(self) -> None:
         self._data: Dict[str, tuple[str, float]] = {}
         self._indexes: Dict[str, Dict[str, float]] = {}
+        self._queues: Dict[str, List[str]] = {}
 
     def _live(self, key: str) -> Optional[str]:
         item = self._data.get(key)
@@ -87,6 +109,20 @@ class MemoryStore:
 
     async def index_remove(self, index: str, member: str) -> None:
         self._indexes.get(index, {}).pop(member, None)
+
+    async def queue_push(self, key: str, member: str, ttl: int) -> None:
+        self._queues.setdefault(key, []).append(member)
+
+    async def queue_head(self, key: str) -> Optional[str]:
+        queue = self._queues.get(key)
+        return queue[0] if queue else None
+
+    async def queue_remove(self, key: str, member: str) -> None:
+        queue = self._queues.get(key, [])
+        if member in queue:
+            queue.remove(member)
+        if not queue:
+            self._queues.pop(key, None)
 
 
 class RedisStore:
@@ -122,6 +158,18 @@ class RedisStore:
     async def index_remove(self, index: str, member: str) -> None:
         await self._redis.zrem(self._prefix + index, member)
 
+    async def queue_push(self, key: str, member: str, ttl: int) -> None:
+        # One round trip: the push and the expiry (a queue nobody finishes goes away).
+        async with self._redis.pipeline(transaction=True) as pipe:
+            await pipe.rpush(self._prefix + key, member).expire(self._prefix + key, ttl).execute()
+
+    async def queue_head(self, key: str) -> Optional[str]:
+        head = await self._redis.lindex(self._prefix + key, 0)
+        return str(head) if head is not None else None
+
+    async def queue_remove(self, key: str, member: str) -> None:
+        await self._redis.lrem(self._prefix + key, 1, member)
+
 
 def store_from_settings(settings: WhatsAppSettings) -> Store:
     """Redis when REDIS_URL is set; otherwise this process's memory (one replica)."""
@@ -135,6 +183,8 @@ class ChannelState:
         # This process's own copy of the numbers it is replying to, so a turn
         # still reaches the citizen while Redis is unreachable.
         self._contacts: OrderedDict[str, str] = OrderedDict()
+        # Wakes this process's waiters when one of its own turns ends.
+        self._turn_ended = asyncio.Condition()
 
     async def _degraded(self, what: str, operation: Awaitable[T], default: T) -> T:
         try:
@@ -145,34 +195,77 @@ class ChannelState:
 
     # -- the inbox: accepted once, done only after the turn ------------------
 
-    async def accept(self, message_sid: str, form: Dict[str, str]) -> bool:
+    async def accept(self, message_sid: str, form: Dict[str, str], sender: str) -> bool:
         """True when this process should run the message now (first arrival).
 
         A retried MessageSid is refused while its turn runs or after it ran.
         When the store is unreachable the message is accepted anyway: a rare
         duplicate reply is better than a lost report.
         """
-        return await self._degraded("accept", self._accept(message_sid, form), True)
+        accepting = self._accept(message_sid, form, sender)
+        return await self._degraded("accept", accepting, True)
 
-    async def _accept(self, message_sid: str, form: Dict[str, str]) -> bool:
+    async def _accept(self, message_sid: str, form: Dict[str, str], sender: str) -> bool:
         if await self.store.get(f"done:{message_sid}") is not None:
             return False
         if not await self.store.set_once(f"inbox:{message_sid}", SEEN_TTL, json.dumps(form)):
             return False
         await self.store.put(f"lease:{message_sid}", "1", self.lease_ttl)
+        # Its place in the sender's queue is taken here, when the webhook
+        # arrives: the order Twilio delivered them in, whichever replica got each.
+        await self.store.queue_push(f"order:{sender}", message_sid, SEEN_TTL)
         await self.store.index_add(INBOX, message_sid, time.time())
         return True
 
-    async def renew(self, message_sid: str) -> None:
-        """The turn starts now: the lease runs from here, not from arrival."""
-        lease = self.store.put(f"lease:{message_sid}", "1", self.lease_ttl)
-        await self._degraded("renew", lease, None)
+    @contextlib.asynccontextmanager
+    async def turn(self, message_sid: str, sender: str) -> AsyncIterator[None]:
+        """Held while the message waits for its sender's earlier ones and runs.
 
-    async def done(self, message_sid: str) -> None:
-        await self._degraded("done", self._done(message_sid), None)
+        The lease is renewed every third of its time, so a turn may take as
+        long as it needs; only a process that died lets it lapse.
+        """
+        keeping = asyncio.ensure_future(self._keep_lease(message_sid))
+        try:
+            await self._wait_turn(message_sid, sender)
+            yield
+        finally:
+            keeping.cancel()
 
-    async def _done(self, message_sid: str) -> None:
+    async def _keep_lease(self, message_sid: str) -> None:
+        while True:
+            lease = self.store.put(f"lease:{message_sid}", "1", self.lease_ttl)
+            await self._degraded("lease", lease, None)
+            await asyncio.sleep(self.lease_ttl / 3)
+
+    async def _wait_turn(self, message_sid: str, sender: str) -> None:
+        """Returns once every message the sender sent before this one is done."""
+        queue = f"order:{sender}"
+        while True:
+            head = await self._degraded("order", self.store.queue_head(queue), None)
+            if head is None or head == message_sid:
+                return  # first in line (or the queue is unreachable: run it anyway)
+            if await self._finished(head):
+                await self._degraded("order", self.store.queue_remove(queue, head), None)
+                continue
+            # The earlier message is running or waits to be recovered (its
+            # process died: another replica runs it once its lease lapses).
+            async with self._turn_ended:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._turn_ended.wait(), WAIT_POLL)
+
+    async def _finished(self, message_sid: str) -> bool:
+        done = await self._degraded("order", self.store.get(f"done:{message_sid}"), None)
+        held = await self._degraded("order", self.store.get(f"inbox:{message_sid}"), "")
+        return done is not None or held is None
+
+    async def done(self, message_sid: str, sender: str) -> None:
+        await self._degraded("done", self._done(message_sid, sender), None)
+        async with self._turn_ended:
+            self._turn_ended.notify_all()
+
+    async def _done(self, message_sid: str, sender: str) -> None:
         await self.store.put(f"done:{message_sid}", "1", SEEN_TTL)
+        await self.store.queue_remove(f"order:{sender}", message_sid)
         await self.store.index_remove(INBOX, message_sid)
         await self.store.delete(f"inbox:{message_sid}", f"lease:{message_sid}")
 

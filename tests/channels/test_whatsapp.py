@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import List
 
 import pytest
 from rasa.core.channels.channel import UserMessage
@@ -120,6 +121,28 @@ async def test_messages_of_one_sender_are_processed_in_order(
         await harness.post(WEBHOOK, message_form(sid(), text))
     await harness.settle(3)
     assert order == ["satu", "dua", "tiga"]
+
+
+async def test_one_senders_messages_keep_their_order_across_replicas(
+    fake: FakeTwilio, live_backend: Server
+) -> None:
+    order: List[str] = []
+
+    class Slow(Harness):
+        async def _on_message(self, message: UserMessage) -> None:
+            # Earlier messages take longer: without the shared queue the
+            # replicas would finish them in reverse.
+            await asyncio.sleep({"1": 0.3, "2": 0.2, "3": 0.1}.get(message.text or "", 0.0))
+            order.append(message.text or "")
+            self.received.append(message)
+
+    store = RedisStore("redis://127.0.0.1:6379/0", prefix=f"lapor:test:{uuid.uuid4().hex[:8]}:")
+    replicas = [Slow(make_channel(fake, live_backend, store)) for _ in range(2)]
+    for number in range(1, 7):  # the load balancer alternates between the replicas
+        await replicas[number % 2].post(WEBHOOK, message_form(sid(), str(number)))
+    for replica in replicas:
+        await replica.settle(3)
+    assert order == ["1", "2", "3", "4", "5", "6"]
 
 
 async def test_unknown_parameters_do_not_break_anything(harness: Harness) -> None:

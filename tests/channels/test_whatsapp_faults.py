@@ -74,6 +74,33 @@ async def test_a_message_whose_process_died_mid_turn_is_run_by_another_replica(
     assert len(survivor.received) == 1
 
 
+async def test_a_senders_next_message_waits_for_the_one_a_dead_replica_held(
+    fake: FakeTwilio, live_backend: Server
+) -> None:
+    store = _redis_store()
+    dying_channel = _replica(fake, live_backend, store)
+    dying = Hanging(dying_channel)
+    survivor_channel = _replica(fake, live_backend, store)
+    survivor = Harness(survivor_channel)
+    sender = "whatsapp:+6281233334444"
+    await dying.post(WEBHOOK, message_form(_sid(), body="pertama", sender=sender))
+    for _ in range(200):
+        if dying.received:
+            break
+        await asyncio.sleep(0.02)
+    await survivor.post(WEBHOOK, message_form(_sid(), body="kedua", sender=sender))
+    await asyncio.sleep(1.5)  # past the lease: the living process keeps renewing it
+    assert await survivor_channel.recover(survivor._on_message) == 0
+    assert survivor.received == []  # the second waits while the first runs
+    for task in list(dying_channel._tasks):  # now the process is gone
+        task.cancel()
+    await asyncio.sleep(1.2)
+    # The survivor runs the first one again, then the second, in that order.
+    assert await survivor_channel.recover(survivor._on_message) == 1
+    await survivor.settle(2)
+    assert [m.text for m in survivor.received] == ["pertama", "kedua"]
+
+
 async def test_a_finished_turn_leaves_nothing_to_recover(
     fake: FakeTwilio, live_backend: Server
 ) -> None:
