@@ -37,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.schema import CreateColumn
 
 from actions.backend_client import BackendRejected, BackendUnavailable, CreatedTicket, Open311Client
@@ -49,6 +49,9 @@ from lapor.timeutil import utcnow
 logger = logging.getLogger(__name__)
 
 PENDING, FILED, REFUSED, DEAD = "pending", "filed", "refused", "dead"
+# The advisory lock the action servers take to create their tables (any
+# number of the database's own; this one is "outbox" in ASCII).
+SCHEMA_LOCK = 0x6F7574626F78
 
 metadata = MetaData()
 pending_reports = Table(
@@ -125,6 +128,15 @@ class DeadLetter:
     description: str
 
 
+async def _one_creator_at_a_time(conn: AsyncConnection) -> None:
+    """Replicas starting together must not create the same tables at once:
+    PostgreSQL would refuse the second (a duplicate type), after the first
+    checked they were missing. The lock lasts until the transaction ends;
+    SQLite's single writer does the same by itself."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+
+
 class Outbox:
     _shared: Dict[str, "Outbox"] = {}
 
@@ -156,6 +168,7 @@ class Outbox:
                     self._schemas = {metadata}
                 if schema not in self._schemas:
                     async with self._engine.begin() as conn:
+                        await _one_creator_at_a_time(conn)
                         await conn.run_sync(schema.create_all)
                     self._schemas.add(schema)
         return self._engine
@@ -167,6 +180,7 @@ class Outbox:
         # through the backend's migrations (they must not depend on the
         # backend being reachable).
         async with engine.begin() as conn:
+            await _one_creator_at_a_time(conn)
             await conn.run_sync(metadata.create_all)
             await conn.run_sync(_add_missing_columns)
         return engine

@@ -6,6 +6,7 @@ the real Open311 client classifies real HTTP answers (429, 400, 503).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
 from typing import List, Optional, Tuple
@@ -26,6 +27,7 @@ from actions.settings import ActionSettings
 from actions.submit import NotifyQueuedReportNotFiled
 from lapor.db import sync_url
 from tests.actions.trackers import domain, entity, tracker
+from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.servers import free_port, run_module
 
 REPORT = Report(
@@ -282,3 +284,17 @@ async def test_the_citizen_is_told_the_report_is_not_recorded(
         texts.QUEUED_REFUSED.format(reason="kategori tidak dikenal"),
     )
     assert outbox.summary([])  # the empty listing says so rather than printing nothing
+
+
+@pytest.mark.postgres
+async def test_replicas_starting_together_create_the_tables_once() -> None:
+    url = _create_postgres_database()  # no tables yet
+    replicas = [Outbox(url) for _ in range(4)]
+    try:
+        # Every action server's first report at the same moment, each its own pool.
+        await asyncio.gather(*(box.put(REPORT, f"key-{i}") for i, box in enumerate(replicas)))
+        assert len(_rows(url)) == 4
+    finally:
+        for box in replicas:
+            await box.close()
+        _drop_postgres_database(url)
