@@ -274,7 +274,12 @@ class WhatsAppInput(InputChannel):
         await self.state.remember_contact(conversation, sealed)
         await self.state.touch(conversation)
         metadata: Dict[str, Any] = {"profile_name": received.profile_name, "contact": sealed}
-        text = await self._text(received, conversation)
+        # What the message meant when it was first run (a numbered choice
+        # means the buttons shown then): a message run again after its replica
+        # died must not be read against the buttons its first run sent.
+        text = await self.state.first_reading(
+            received.message_sid, lambda: self._text(received, conversation)
+        )
         if received.location:
             metadata["location"] = received.location
         if received.media:

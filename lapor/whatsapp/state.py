@@ -27,6 +27,7 @@ from typing import (
     Any,
     AsyncIterator,
     Awaitable,
+    Callable,
     Dict,
     List,
     Optional,
@@ -267,7 +268,9 @@ class ChannelState:
         await self.store.put(f"done:{message_sid}", "1", SEEN_TTL)
         await self.store.queue_remove(f"order:{sender}", message_sid)
         await self.store.index_remove(INBOX, message_sid)
-        await self.store.delete(f"inbox:{message_sid}", f"lease:{message_sid}")
+        await self.store.delete(
+            f"inbox:{message_sid}", f"lease:{message_sid}", f"reading:{message_sid}"
+        )
 
     async def stranded(
         self, older_than: float = LEASE_TTL, limit: int = 50
@@ -286,6 +289,15 @@ class ChannelState:
                 continue
             claimed.append((sid, dict(json.loads(raw))))
         return claimed
+
+    async def first_reading(self, message_sid: str, read: Callable[[], Awaitable[str]]) -> str:
+        """`read()`'s answer the first time this message was run, kept with it."""
+        kept = await self._degraded("reading", self.store.get(f"reading:{message_sid}"), None)
+        if kept is not None:
+            return kept
+        text = await read()
+        await self._degraded("reading", self.store.put(f"reading:{message_sid}", text, DAY), None)
+        return text
 
     # -- what the conversation needs between turns ----------------------------
 

@@ -39,6 +39,18 @@ class Hanging(Harness):
         self.received.append(message)
         await asyncio.Event().wait()
 
+    async def started(self) -> None:
+        """Returns once the bot is in the middle of its turn."""
+        for _ in range(200):
+            if self.received:
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("the turn never started")
+
+    def die(self) -> None:
+        for task in list(self.channel._tasks):
+            task.cancel()
+
 
 async def test_a_message_whose_process_died_mid_turn_is_run_by_another_replica(
     fake: FakeTwilio, live_backend: Server
@@ -48,12 +60,8 @@ async def test_a_message_whose_process_died_mid_turn_is_run_by_another_replica(
     dying = Hanging(dying_channel)
     form = message_form(_sid(), body="lampu jalan mati di gang 3")
     assert (await dying.post(WEBHOOK, form)).status == 200
-    for _ in range(200):
-        if dying.received:
-            break
-        await asyncio.sleep(0.02)
-    for task in list(dying_channel._tasks):  # the process is gone
-        task.cancel()
+    await dying.started()
+    dying.die()  # the process is gone
     await asyncio.sleep(0.05)
 
     survivor_channel = _replica(fake, live_backend, store)
@@ -84,21 +92,49 @@ async def test_a_senders_next_message_waits_for_the_one_a_dead_replica_held(
     survivor = Harness(survivor_channel)
     sender = "whatsapp:+6281233334444"
     await dying.post(WEBHOOK, message_form(_sid(), body="pertama", sender=sender))
-    for _ in range(200):
-        if dying.received:
-            break
-        await asyncio.sleep(0.02)
+    await dying.started()
     await survivor.post(WEBHOOK, message_form(_sid(), body="kedua", sender=sender))
     await asyncio.sleep(1.5)  # past the lease: the living process keeps renewing it
     assert await survivor_channel.recover(survivor._on_message) == 0
     assert survivor.received == []  # the second waits while the first runs
-    for task in list(dying_channel._tasks):  # now the process is gone
-        task.cancel()
+    dying.die()  # now the process is gone
     await asyncio.sleep(1.2)
     # The survivor runs the first one again, then the second, in that order.
     assert await survivor_channel.recover(survivor._on_message) == 1
     await survivor.settle(2)
     assert [m.text for m in survivor.received] == ["pertama", "kedua"]
+
+
+class ChangingTheButtons(Hanging):
+    """Dies after its reply offered new buttons (the confirmation)."""
+
+    async def _on_message(self, message: UserMessage) -> None:
+        self.received.append(message)
+        confirm = [{"title": "Ya, kirim", "payload": "/affirm"}]
+        await self.channel.state.remember_buttons(str(message.sender_id), confirm)
+        await asyncio.Event().wait()
+
+
+async def test_a_message_run_again_means_what_it_meant_the_first_time(
+    fake: FakeTwilio, live_backend: Server
+) -> None:
+    store = _redis_store()
+    dying_channel = _replica(fake, live_backend, store)
+    dying = ChangingTheButtons(dying_channel)
+    sender = "whatsapp:+6281255556666"
+    skip = [{"title": "Lewati", "payload": "/deny"}]  # the photo question's button
+    await dying_channel.state.remember_buttons(dying_channel.cipher.pseudonym(sender), skip)
+    await dying.post(WEBHOOK, message_form(_sid(), body="lewati", sender=sender))
+    await dying.started()
+    assert dying.received[0].text == "/deny"
+    dying.die()
+    await asyncio.sleep(1.2)
+    survivor_channel = _replica(fake, live_backend, store)
+    survivor = Harness(survivor_channel)
+    assert await survivor_channel.recover(survivor._on_message) == 1
+    await survivor.settle(1)
+    # Not read against the confirmation's buttons, which the first run sent.
+    assert survivor.received[0].text == "/deny"
 
 
 async def test_a_finished_turn_leaves_nothing_to_recover(
