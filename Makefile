@@ -11,11 +11,16 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install browser lock run test test-fast lint train migrate shell eval eval-duplicates bench bench-trace bench-pipeline bench-emergency bench-voice bench-monev soak clean
+
+.PHONY: help install browser haproxy lock run run-cluster stop-cluster test-cluster bench-cluster test test-fast lint train migrate shell eval eval-duplicates bench bench-trace bench-pipeline bench-emergency bench-voice bench-monev soak clean
 
 help:
 	@echo "make run      install, migrate, train if needed, start backend + action server + Rasa"
 	@echo "make test     lint and the full test suite (needs PostgreSQL on 127.0.0.1:5432)"
+	@echo "make run-cluster     two replicas of every process behind HAProxy (production topology)"
+	@echo "make stop-cluster    stop it"
+	@echo "make test-cluster    the replica and failover tests on that topology"
+	@echo "make bench-cluster   throughput and p95: one replica of each process vs two behind HAProxy"
 	@echo "make train    train the Rasa model into models/"
 	@echo "make eval     evaluate the NLU on the held-out set; report under reports/"
 	@echo "make eval-duplicates  duplicate detector precision/recall on data/duplicates/"
@@ -64,7 +69,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: install browser
+test: install browser haproxy
 	$(MAKE) lint
 	$(VENV)/bin/pytest
 
@@ -89,6 +94,31 @@ train: install
 
 run: install
 	scripts/run.sh
+
+# The production topology on this machine (scripts/cluster.py, docs/cluster.md):
+# detached; `make stop-cluster` stops it.
+run-cluster: install haproxy
+	scripts/train.sh
+	$(PY) scripts/cluster.py start
+
+stop-cluster:
+	$(PY) scripts/cluster.py stop
+
+# Debian's HAProxy for the cluster topology.
+haproxy:
+	@command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || { \
+	  echo "installing Debian's haproxy for the cluster topology"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq haproxy; }
+
+# Its own cluster on other ports, databases and queues (tests/cluster/).
+test-cluster: install haproxy
+	scripts/train.sh
+	$(VENV)/bin/pytest -m cluster tests/cluster
+
+bench-cluster: install haproxy
+	scripts/train.sh
+	$(PY) -m tests.bench.cluster
 
 shell: install
 	scripts/train.sh

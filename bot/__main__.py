@@ -57,7 +57,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def broker_environment(settings: BotSettings) -> Dict[str, str]:
-    """The variables endpoints*.yml's event_broker reads; the SQLite file's folder is made."""
+    """The variables endpoints*.yml's broker and stores read; the SQLite file's folder is made."""
     settings.rasa_events_db.parent.mkdir(parents=True, exist_ok=True)
     return {
         "RASA_EVENTS_DB": str(settings.rasa_events_db),
@@ -66,6 +66,9 @@ def broker_environment(settings: BotSettings) -> Dict[str, str]:
         "RABBITMQ_USERNAME": settings.rabbitmq_username,
         "RABBITMQ_PASSWORD": settings.rabbitmq_password,
         "RABBITMQ_QUEUE": settings.rabbitmq_queue,
+        "REDIS_HOST": settings.redis_host,
+        "REDIS_PORT": str(settings.redis_port),
+        "REDIS_PASSWORD": settings.redis_password,
     }
 
 

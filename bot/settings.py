@@ -58,6 +58,11 @@ class BotSettings(WhatsAppSettings):
     rabbitmq_username: str = Field("guest", env="RABBITMQ_USERNAME")
     rabbitmq_password: str = secret("guest", "RABBITMQ_PASSWORD", feature="rabbitmq")
     rabbitmq_queue: str = Field("rasa_events", env="RABBITMQ_QUEUE")
+    # Rasa's Redis tracker and lock stores (endpoints.production.yml). An empty
+    # password sends none (a Redis reachable only inside the city's network).
+    redis_host: str = Field("localhost", env="REDIS_HOST")
+    redis_port: int = Field(6379, env="REDIS_PORT")
+    redis_password: str = Field("", env="REDIS_PASSWORD")
     # A conversation at rest whose session holds more events than this starts a
     # new one, every slot carried over (bot/sessions.py); 0 turns that off.
     session_max_events: int = Field(100, env="SESSION_MAX_EVENTS", ge=0)

@@ -75,12 +75,13 @@ async def file(client: aiohttp.ClientSession, server: servers.Server) -> int:
 
 @contextlib.asynccontextmanager
 async def stream(
-    client: aiohttp.ClientSession, server: servers.Server, who: Browser, last: Optional[str] = None
+    client: aiohttp.ClientSession, base: str, who: Browser, last: Optional[str] = None
 ) -> AsyncIterator[aiohttp.ClientResponse]:
+    """The console's live events (incidents) of the backend at `base`, as `who`."""
     headers = {"cookie": f"{COOKIE}={who.cookie}"}
     if last:
         headers["Last-Event-ID"] = last
-    url = f"{server.url}/console/events?topics=incident"
+    url = f"{base}/console/events?topics=incident"
     async with client.get(url, headers=headers) as response:
         assert response.status == 200
         yield response
@@ -129,8 +130,8 @@ async def test_an_operator_on_each_replica_hears_every_alert_and_one_accept_wins
     await on_duty(database_url, budi)
     async with (
         aiohttp.ClientSession() as client,
-        stream(client, one, ani) as first,
-        stream(client, two, budi) as second,
+        stream(client, one.url, ani) as first,
+        stream(client, two.url, budi) as second,
     ):
         await asyncio.sleep(0.5)  # both streams are listening
         incident = await file(client, one)
@@ -166,13 +167,13 @@ async def test_a_console_that_reconnects_to_the_other_replica_misses_nothing(
     database_url, (one, two) = replicas
     ani = await signed_in(database_url, f"ani-{uuid.uuid4().hex[:6]}", ["operator"])
     async with aiohttp.ClientSession() as client:
-        async with stream(client, one, ani) as first:
+        async with stream(client, one.url, ani) as first:
             await asyncio.sleep(0.5)
             await file(client, one)
             (seen,) = await alerts(first, 1)
         # The page lost its connection; meanwhile two more emergencies came in.
         missed = [await file(client, one), await file(client, two)]
-        async with stream(client, two, ani, last=seen["id"]) as again:
+        async with stream(client, two.url, ani, last=seen["id"]) as again:
             replayed = await alerts(again, 2)
     assert [a["incident_id"] for a in replayed] == missed
     assert [a["change"] for a in replayed] == ["created", "created"]
@@ -185,7 +186,7 @@ async def test_nobody_on_duty_escalates_once_and_rings_the_supervisor_once(
     lead = await signed_in(database_url, f"lead-{uuid.uuid4().hex[:6]}", ["operator_supervisor"])
     await _quiet(database_url)
     fake.reset()
-    async with aiohttp.ClientSession() as client, stream(client, one, lead) as listening:
+    async with aiohttp.ClientSession() as client, stream(client, one.url, lead) as listening:
         await asyncio.sleep(0.5)
         incident = await file(client, one)
         (escalated,) = await alerts(listening, 1, change="escalated")

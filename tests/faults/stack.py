@@ -26,7 +26,7 @@ import urllib.request
 import uuid
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Protocol
 from urllib.parse import quote, urlencode
 
 import redis
@@ -275,10 +275,23 @@ class RestCitizen:
         return str(wait_until(said, timeout, f"{text!r} in {self.sender}'s conversation"))
 
 
+class Deployment(Protocol):
+    """What a WhatsApp citizen needs of a running system (this stack, or the
+    two-replica cluster of tests/cluster/)."""
+
+    @property
+    def rasa_url(self) -> str: ...
+
+    @property
+    def twilio(self) -> FakeTwilio: ...
+
+    def tickets_of_phone(self, phone: str) -> List[Any]: ...
+
+
 class WhatsAppCitizen:
     """A citizen on WhatsApp: signed webhooks in, replies at the fake Twilio."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Deployment) -> None:
         self.stack = stack
         self.number = f"+62812{uuid.uuid4().int % 10**8:08d}"
         self.sender = f"whatsapp:{self.number}"
