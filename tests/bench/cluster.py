@@ -18,15 +18,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 from pathlib import Path
 from typing import Dict, List
 
 from tests.bench.turns import COMPLAINT, Result, load, rounds_for
-from tests.cluster.harness import running_cluster
+from tests.cluster.harness import Cluster, running_cluster
 from tests.fake_twilio import FakeTwilio
 
 PACED = 20
+TICKS = os.sysconf("SC_CLK_TCK")
+MIN_TURNS = 800
 
 
 def measure(replicas: int, args: argparse.Namespace, twilio: FakeTwilio) -> List[Result]:
@@ -38,16 +41,46 @@ def measure(replicas: int, args: argparse.Namespace, twilio: FakeTwilio) -> List
         url = cluster.front("rasa")
         name = f"{replicas} replica" + ("s" if replicas > 1 else "")
         for users in args.levels:
-            rounds = rounds_for(users, COMPLAINT, args.rounds)
+            # At least MIN_TURNS turns (about 20 s): shorter runs differ by more
+            # than the replicas do.
+            rounds = rounds_for(users, COMPLAINT, args.rounds, MIN_TURNS)
+            before = cpu_seconds(cluster)
             result = asyncio.run(load(name, url, COMPLAINT, users, rounds))
             results.append(result)
             print(result.line(), flush=True)
+            print(f"    {cpu_line(before, cpu_seconds(cluster), result.seconds)}", flush=True)
         if args.think:
             paced = asyncio.run(load(name, url, COMPLAINT, PACED, args.rounds, args.think))
             paced.users = -PACED  # marks the paced run in the table
             results.append(paced)
             print(f"{paced.line()} (writing {args.think:g} s)", flush=True)
     return results
+
+
+def cpu_seconds(cluster: Cluster) -> Dict[str, float]:
+    """CPU seconds used so far: the machine's (all cores, "machine") and each
+    process kind's (rasa, actions, backend, consumer, haproxy), replicas summed."""
+    used: Dict[str, float] = {}
+    for name, process in cluster.processes.items():
+        kind = name.split("-")[0]
+        try:
+            fields = Path(f"/proc/{process['pid']}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used[kind] = used.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / TICKS
+    cpu = Path("/proc/stat").read_text().split("\n")[0].split()[1:]
+    idle = int(cpu[3]) + int(cpu[4])
+    used["machine"] = (sum(int(v) for v in cpu[:8]) - idle) / TICKS
+    return used
+
+
+def cpu_line(before: Dict[str, float], after: Dict[str, float], seconds: float) -> str:
+    """Cores busy during the run: the machine's, then each kind of process."""
+    busy = {k: (after.get(k, 0.0) - before.get(k, 0.0)) / seconds for k in after}
+    kinds = sorted((k for k in busy if k != "machine"), key=lambda k: -busy[k])
+    return f"cores busy: machine {busy['machine']:.2f} of {os.cpu_count()}; " + ", ".join(
+        f"{k} {busy[k]:.2f}" for k in kinds
+    )
 
 
 def report(runs: Dict[int, List[Result]]) -> None:
