@@ -136,6 +136,8 @@ class BackendSettings(WhatsAppSettings):
     # in endpoints.production.yml too); the URL carries the credentials.
     rabbitmq_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", env="RABBITMQ_URL")
     rabbitmq_queue: str = Field("rasa_events", env="RABBITMQ_QUEUE")
+    # The fanout exchange Rasa publishes to: the same name on both sides.
+    rabbitmq_exchange: str = Field("rasa-exchange", env="RABBITMQ_EXCHANGE")
     # Events stored per transaction (and RabbitMQ's prefetch); seconds between
     # looks at the sql broker's table while it is idle.
     pipeline_batch_size: int = Field(200, env="PIPELINE_BATCH_SIZE", ge=1)

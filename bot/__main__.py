@@ -66,6 +66,7 @@ def broker_environment(settings: BotSettings) -> Dict[str, str]:
         "RABBITMQ_USERNAME": settings.rabbitmq_username,
         "RABBITMQ_PASSWORD": settings.rabbitmq_password,
         "RABBITMQ_QUEUE": settings.rabbitmq_queue,
+        "RABBITMQ_EXCHANGE": settings.rabbitmq_exchange,
         "REDIS_HOST": settings.redis_host,
         "REDIS_PORT": str(settings.redis_port),
         "REDIS_PASSWORD": settings.redis_password,

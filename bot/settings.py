@@ -58,6 +58,8 @@ class BotSettings(WhatsAppSettings):
     rabbitmq_username: str = Field("guest", env="RABBITMQ_USERNAME")
     rabbitmq_password: str = secret("guest", "RABBITMQ_PASSWORD", feature="rabbitmq")
     rabbitmq_queue: str = Field("rasa_events", env="RABBITMQ_QUEUE")
+    # The fanout exchange the queue is bound to (one per installation on a RabbitMQ).
+    rabbitmq_exchange: str = Field("rasa-exchange", env="RABBITMQ_EXCHANGE")
     # Rasa's Redis tracker and lock stores (endpoints.production.yml). An empty
     # password sends none (a Redis reachable only inside the city's network).
     redis_host: str = Field("localhost", env="REDIS_HOST")

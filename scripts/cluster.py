@@ -79,6 +79,9 @@ class Config:
         ]
     )
     rabbitmq_queue: str = os.environ.get("CLUSTER_RABBITMQ_QUEUE", "lapor_cluster_events")
+    # An exchange of its own: Rasa's default is shared by every Rasa on the
+    # RabbitMQ, and each queue bound to it would get the others' events.
+    rabbitmq_exchange: str = os.environ.get("CLUSTER_RABBITMQ_EXCHANGE", "lapor_cluster")
     model: str = os.environ.get("CLUSTER_MODEL", "")
     # The editors' trainer worker (one: trainings are claimed one at a time).
     trainer: bool = os.environ.get("CLUSTER_TRAINER", "1") == "1"
@@ -141,6 +144,7 @@ def rasa_endpoints(config: Config) -> Dict[str, object]:
     endpoints["tracker_store"]["db"] = config.redis_dbs[1]
     endpoints["lock_store"]["db"] = config.redis_dbs[2]
     endpoints["event_broker"]["queues"] = [config.rabbitmq_queue]
+    endpoints["event_broker"]["exchange_name"] = config.rabbitmq_exchange
     return dict(endpoints)
 
 
@@ -159,6 +163,7 @@ def environment(config: Config) -> Dict[str, str]:
         REDIS_HOST=config.redis_host,
         REDIS_PORT=str(config.redis_port),
         RABBITMQ_QUEUE=config.rabbitmq_queue,
+        RABBITMQ_EXCHANGE=config.rabbitmq_exchange,
         PIPELINE_SOURCE="pika",
         # Every process reaches the others through HAProxy, never a replica.
         BACKEND_URL=f"{front}:{config.backend_port}",

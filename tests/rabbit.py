@@ -14,15 +14,17 @@ def queue_name(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:10]}"
 
 
-async def delete_queue(queue: str) -> None:
+async def delete_queue(queue: str, exchange: str = "") -> None:
     connection = await aio_pika.connect(RABBITMQ_URL)
     try:
         channel = await connection.channel()
         await channel.queue_delete(queue)
+        if exchange:
+            await channel.exchange_delete(exchange)
     finally:
         await connection.close()
 
 
-def drop_queue(queue: str) -> None:
-    """delete_queue for code outside an event loop."""
-    asyncio.run(delete_queue(queue))
+def drop_queue(queue: str, exchange: str = "") -> None:
+    """delete_queue (and an exchange of its own) for code outside an event loop."""
+    asyncio.run(delete_queue(queue, exchange))

@@ -23,13 +23,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from backend.pipeline import events
-from backend.pipeline.rabbit_source import RabbitSource
+from backend.pipeline.rabbit_source import RASA_EXCHANGE, RabbitSource
 from backend.pipeline.sql_source import SqlSource, rasa_events
 from backend.tables import conversation_events, conversations, live_events
 from lapor.db import create_engine, sync_url
 from tests import servers
 from tests.conftest import _truncate
-from tests.rabbit import RABBITMQ_URL, drop_queue, queue_name
+from tests.rabbit import RABBITMQ_URL, delete_queue, drop_queue, queue_name
 
 
 def rasa_stream(count: int, senders: int = 50) -> List[Dict[str, Any]]:
@@ -138,9 +138,11 @@ async def test_events_rasas_sql_broker_wrote_are_stored_once(database_url: str) 
 # --- the pika broker --------------------------------------------------------
 
 
-async def publish_with_rasa(queue: str, stream: List[Dict[str, Any]]) -> None:
+async def publish_with_rasa(
+    queue: str, stream: List[Dict[str, Any]], exchange: str = RASA_EXCHANGE
+) -> None:
     """Rasa's PikaEventBroker publishes each event (declaring the durable queue)."""
-    broker = PikaEventBroker("localhost", "guest", "guest", queues=[queue])
+    broker = PikaEventBroker("localhost", "guest", "guest", queues=[queue], exchange_name=exchange)
     await broker.connect()
     for event in stream:
         broker.publish(event)
@@ -186,6 +188,34 @@ async def test_events_rasas_pika_broker_published_are_stored_and_acked(
     await engine.dispose()
     assert await queue_length(queue) == 0
     assert sorted(stored_keys(database_url)) == sorted(want)
+
+
+async def test_an_installation_with_an_exchange_of_its_own_gets_only_its_events(
+    database_url: str, queue: str
+) -> None:
+    ours, theirs = rasa_stream(6, senders=1), rasa_stream(6, senders=1)
+    exchange = f"{queue}_x"
+    neighbour = queue_name("test_pipeline_neighbour")
+    try:
+        await publish_with_rasa(queue, ours, exchange=exchange)
+        # Another installation on the same RabbitMQ, on Rasa's default exchange.
+        await publish_with_rasa(neighbour, theirs)
+        engine = create_engine(database_url)
+        stop = asyncio.Event()
+        source = RabbitSource(engine, RABBITMQ_URL, queue, exchange=exchange)
+        consumer = asyncio.create_task(source.run(stop))
+        deadline = time.monotonic() + 20
+        want = expected_keys(ours)
+        while time.monotonic() < deadline and len(stored_keys(database_url)) < len(want):
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.3)
+        stop.set()
+        await asyncio.wait_for(consumer, 10)
+        await engine.dispose()
+        assert sorted(stored_keys(database_url)) == sorted(want)
+        assert await queue_length(neighbour) == len(theirs)  # not delivered to us either
+    finally:
+        await delete_queue(neighbour, exchange=exchange)
 
 
 async def test_while_the_database_is_down_nothing_is_acknowledged(

@@ -38,6 +38,7 @@ async def consume(settings: BackendSettings, source: str, stop: asyncio.Event) -
                 settings.rabbitmq_queue,
                 prefetch=settings.pipeline_batch_size,
                 progress=progress,
+                exchange=settings.rabbitmq_exchange,
             )
             await rabbit.run(stop)
         else:

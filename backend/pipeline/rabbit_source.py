@@ -1,7 +1,8 @@
 """Rasa's `pika` event broker as a source: a durable RabbitMQ queue.
 
 Rasa's PikaEventBroker (rasa/core/brokers/pika.py) declares each of its
-queues durable, binds it to the fanout exchange `rasa-exchange` and publishes
+queues durable, binds it to its fanout exchange (`exchange_name`, RABBITMQ_EXCHANGE:
+`rasa-exchange` unless set) and publishes
 every event as a persistent message whose body is json.dumps(event). This
 consumer declares the queue the same way (so either may start first) and:
 - takes up to `prefetch` unacknowledged messages at a time;
@@ -30,7 +31,10 @@ from backend.pipeline.store import store
 
 logger = logging.getLogger(__name__)
 
-RASA_EXCHANGE = "rasa-exchange"  # PikaEventBroker's default exchange_name
+# PikaEventBroker's default exchange_name. Every queue bound to an exchange
+# gets every event published to it: two installations on one RabbitMQ need
+# an exchange each (the cluster's tests run beside `make run-cluster`).
+RASA_EXCHANGE = "rasa-exchange"
 LINGER = 0.02  # seconds a batch waits for more messages after its first
 
 
@@ -42,10 +46,12 @@ class RabbitSource:
         queue: str,
         prefetch: int = 100,
         progress: Optional[Progress] = None,
+        exchange: str = RASA_EXCHANGE,
     ) -> None:
         self._engine = engine
         self._url = url
         self._queue = queue
+        self._exchange = exchange
         self._prefetch = prefetch
         self._progress = progress or Progress("pika")
 
@@ -58,7 +64,7 @@ class RabbitSource:
             inbox: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=self._prefetch)
-            exchange = await channel.declare_exchange(RASA_EXCHANGE, aio_pika.ExchangeType.FANOUT)
+            exchange = await channel.declare_exchange(self._exchange, aio_pika.ExchangeType.FANOUT)
             queue = await channel.declare_queue(self._queue, durable=True)
             await queue.bind(exchange, "")
             tag = await queue.consume(inbox.put, no_ack=False)

@@ -147,6 +147,7 @@ def running_cluster(
         CLUSTER_OUTBOX_DATABASE_URL=outbox_url,
         CLUSTER_REDIS_DBS=",".join(str(db) for db in REDIS_DBS),
         CLUSTER_RABBITMQ_QUEUE=queue,
+        CLUSTER_RABBITMQ_EXCHANGE=queue,  # nobody else's events, and ours to nobody
         CLUSTER_MODEL=str(trained_model()),
         CLUSTER_TRAINER="0",
         TWILIO_WEBHOOK_BASE_URL=PUBLIC,
@@ -164,6 +165,6 @@ def running_cluster(
         finally:
             engine.dispose()
             _flush_redis()
-            drop_queue(queue)
+            drop_queue(queue, exchange=queue)
             _drop_postgres_database(database_url)
             _drop_postgres_database(outbox_url)
