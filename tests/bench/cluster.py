@@ -20,9 +20,13 @@ import argparse
 import asyncio
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Dict, List
 
+from sqlalchemy import func, select
+
+from backend.tables import conversation_events
 from tests.bench.turns import COMPLAINT, Result, load, rounds_for
 from tests.cluster.harness import Cluster, running_cluster
 from tests.fake_twilio import FakeTwilio
@@ -40,6 +44,7 @@ def measure(replicas: int, args: argparse.Namespace, twilio: FakeTwilio) -> List
     ):
         url = cluster.front("rasa")
         name = f"{replicas} replica" + ("s" if replicas > 1 else "")
+        sent = 0
         for users in args.levels:
             # At least MIN_TURNS turns (about 20 s): shorter runs differ by more
             # than the replicas do.
@@ -49,12 +54,29 @@ def measure(replicas: int, args: argparse.Namespace, twilio: FakeTwilio) -> List
             results.append(result)
             print(result.line(), flush=True)
             print(f"    {cpu_line(before, cpu_seconds(cluster), result.seconds)}", flush=True)
+            # Each turn, warm-up included, is one citizen message in the log.
+            sent += result.turns + len(COMPLAINT)
+            print(f"    conversation log complete {log_lag(cluster, sent):.1f} s after the flood")
         if args.think:
             paced = asyncio.run(load(name, url, COMPLAINT, PACED, args.rounds, args.think))
             paced.users = -PACED  # marks the paced run in the table
             results.append(paced)
             print(f"{paced.line()} (writing {args.think:g} s)", flush=True)
+            sent += paced.turns + len(COMPLAINT)
+            print(f"    conversation log complete {log_lag(cluster, sent):.1f} s after the last")
     return results
+
+
+def log_lag(cluster: Cluster, messages: int, timeout: float = 300) -> float:
+    """Seconds until the pipeline has stored `messages` citizen messages."""
+    started = time.monotonic()
+    query = select(func.count()).where(conversation_events.c.kind == "user")
+    while time.monotonic() - started < timeout:
+        with cluster.engine.connect() as conn:
+            if conn.execute(query).scalar_one() >= messages:
+                break
+        time.sleep(0.2)
+    return time.monotonic() - started
 
 
 def cpu_seconds(cluster: Cluster) -> Dict[str, float]:
