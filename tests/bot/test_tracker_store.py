@@ -17,6 +17,8 @@ from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
+from bot.__main__ import broker_environment
+from bot.settings import BotSettings
 from bot.tracker_store import InMemoryStore, LatestSessionRedisTrackerStore
 from lapor.paths import REPO_ROOT
 
@@ -34,14 +36,11 @@ def _session(text: str) -> list:
 
 @pytest.fixture
 def endpoint_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The variables endpoints*.yml read (python -m bot sets them)."""
-    monkeypatch.setenv("REDIS_HOST", "127.0.0.1")
-    monkeypatch.setenv("REDIS_PORT", "6379")
-    for name in ("ACTION_ENDPOINT_URL", "ACTION_SERVER_TOKEN", "RASA_EVENTS_DB"):
+    """The variables endpoints*.yml read, as python -m bot sets them."""
+    for name, value in broker_environment(BotSettings(redis_host="127.0.0.1")).items():
+        monkeypatch.setenv(name, value)
+    for name in ("ACTION_ENDPOINT_URL", "ACTION_SERVER_TOKEN"):
         monkeypatch.setenv(name, "x")
-    for name in ("RABBITMQ_HOST", "RABBITMQ_PORT", "RABBITMQ_USERNAME", "RABBITMQ_PASSWORD"):
-        monkeypatch.setenv(name, "x")
-    monkeypatch.setenv("RABBITMQ_QUEUE", "x")
 
 
 @pytest.fixture
