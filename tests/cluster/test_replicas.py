@@ -147,15 +147,35 @@ def test_killing_one_replica_of_each_process_under_load_loses_nothing(
     # No incident lost or doubled, and each caller was told to ring 112.
     for caller in callers:
         caller.wait_for("112", timeout=60)
-        wait_until(lambda c=caller: len(cluster.incidents_of(c.number)) == 1, 60, "incident")
+
+        def one_incident(phone: str = caller.number) -> bool:
+            return len(cluster.incidents_of(phone)) == 1
+
+        wait_until(one_incident, 60, "the caller's incident")
     # No message lost from the conversation log (the surviving consumer took
     # what the killed one had not acknowledged; redelivered events stored once).
+    expected = [COMPLAINTS[0], "/deny", "/affirm"]  # the choices as their payloads
     for citizen in citizens:
-        expected = [COMPLAINTS[0], "/deny", "/affirm"]  # the choices as their payloads
-        with contextlib.suppress(AssertionError):
-            wait_until(
-                lambda c=citizen, e=expected: cluster.stored_user_messages(c.number) == e,
-                60,
-                "the messages in the pipeline's log",
-            )
+
+        def all_stored(phone: str = citizen.number) -> bool:
+            return cluster.stored_user_messages(phone) == expected
+
+        with contextlib.suppress(AssertionError):  # the assertion below shows the difference
+            wait_until(all_stored, 60, "the messages in the pipeline's log")
         assert cluster.stored_user_messages(citizen.number) == expected
+    print(failover_summary(cluster, citizens, callers))
+
+
+def failover_summary(
+    cluster: Cluster, citizens: List[WhatsAppCitizen], callers: List[WhatsAppCitizen]
+) -> str:
+    """What the failover test did, for `make test-cluster -- -s` and the issue's note."""
+    logs = cluster.folder / "logs"
+    rasa = "".join(p.read_text() for p in logs.glob("rasa-*.log"))
+    retried = [line for line in (logs / "haproxy.log").read_text().splitlines() if " +" in line]
+    return (
+        f"failover: {len(citizens)} complaints filed, {3 * len(citizens)} messages, "
+        f"{len(callers)} emergencies; {rasa.count('running it again')} WhatsApp messages "
+        f"run again by the surviving Rasa; {len(retried)} requests HAProxy sent to the "
+        f"other replica; every report, incident and message stored once"
+    )
