@@ -228,12 +228,16 @@ def answered_place(tracker: Tracker) -> Optional[places.Place]:
 
 
 def new_key(tracker: Tracker) -> str:
-    """The incident's idempotency key: the sender and the moment of the triggering message.
+    """The incident's idempotency key: the sender and the triggering message.
 
     An action that Rasa runs again for the same message makes the same key,
-    so the backend returns the incident it already has.
+    so the backend returns the incident it already has. So does a WhatsApp
+    message run again after its replica died mid-turn: a new turn, stamped
+    anew, but the same message id (Twilio's MessageSid). Without an id, the
+    message's moment.
     """
-    raw = f"{tracker.sender_id}|{triggering(tracker).get('timestamp')}"
+    message = triggering(tracker)
+    raw = f"{tracker.sender_id}|{message.get('message_id') or message.get('timestamp')}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
