@@ -8,18 +8,28 @@ reused. They are closed after KEEPALIVE_SECONDS idle, well before the action
 server (Sanic: 5 s) would close them itself, so a call never goes out on a
 connection the server is closing.
 
+A call whose connection drops before any answer (the server behind it died,
+or a proxy closed the kept connection as the call went out) is sent once more,
+on a new connection: behind a load balancer it reaches a live replica. The
+action server's actions are safe to run twice for one message (reports and
+incidents carry idempotency keys), as HAProxy's own retries already assume.
+
 Wrapped once, at start-up of `python -m bot` (bot/__main__.py), never on import.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
+import logging
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import aiohttp
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 from bot import patching
+
+logger = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 2.0
 
@@ -40,8 +50,34 @@ class _Lent:
 
 
 def install() -> None:
-    """Replaces EndpointConfig.session."""
+    """Replaces EndpointConfig.session, and retries EndpointConfig.request once."""
     patching.wrap(EndpointConfig, "session", kept_alive)
+    patching.wrap(EndpointConfig, "request", sent_again_when_dropped)
+
+
+def dropped(exc: BaseException) -> bool:
+    """The connection was lost before any answer (not: nobody listens)."""
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return True
+    resets = (errno.ECONNRESET, errno.EPIPE)
+    return (
+        isinstance(exc, aiohttp.ClientOSError)
+        and not isinstance(exc, aiohttp.ClientConnectorError)
+        and exc.errno in resets
+    )
+
+
+def sent_again_when_dropped(original: Callable[..., Any]) -> Callable[..., Any]:
+    async def request(self: EndpointConfig, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(self, *args, **kwargs)
+        except aiohttp.ClientError as exc:
+            if not dropped(exc):
+                raise
+            logger.warning("the call to %s lost its connection (%r); sent again", self.url, exc)
+            return await original(self, *args, **kwargs)
+
+    return request
 
 
 def kept_alive(original: MakeSession) -> MakeSession:
