@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import AsyncIterator, List
+import contextlib
+from typing import AsyncIterator, Awaitable, Callable, List
 
 import aiohttp
 import pytest
@@ -13,6 +14,23 @@ from bot import keep_alive, patching
 from tests.servers import free_port
 
 ORIGINAL = patching.original(EndpointConfig, "session")
+RASAS_REQUEST = patching.original(EndpointConfig, "request")
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+@contextlib.asynccontextmanager
+async def serving(webhook: Handler) -> AsyncIterator[str]:
+    """`webhook` answering POST /webhook on a port of its own; yields the URL."""
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}/webhook"
+    finally:
+        await runner.cleanup()
 
 
 @pytest.fixture
@@ -24,14 +42,15 @@ async def server() -> AsyncIterator[tuple[str, List[int]]]:
         assert request.headers["Authorization"] == "Bearer rahasia"
         return web.json_response({"events": [], "responses": []})
 
-    app = web.Application()
-    app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}/webhook", ports
-    await runner.cleanup()
+    async with serving(webhook) as url:
+        yield url, ports
+
+
+@pytest.fixture
+def sent_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """EndpointConfig.request as python -m bot wraps it."""
+    wrapped = keep_alive.sent_again_when_dropped(RASAS_REQUEST)
+    monkeypatch.setattr(EndpointConfig, "request", wrapped)
 
 
 async def test_calls_share_one_kept_alive_connection(
@@ -61,46 +80,28 @@ async def test_rasas_way_opens_a_connection_per_call(server: tuple[str, List[int
     assert len(set(ports)) == 3
 
 
-async def test_a_call_whose_connection_drops_is_sent_once_more(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.mark.usefixtures("sent_again")
+async def test_a_call_whose_connection_drops_is_sent_once_more() -> None:
     calls: List[int] = []
 
     async def webhook(request: web.Request) -> web.Response:
         calls.append(1)
-        if len(calls) == 1:  # the replica dies with the call in hand
+        if len(calls) % 2:  # every other call: the replica dies with it in hand
             assert request.transport is not None
             request.transport.abort()
         return web.json_response({"events": [], "responses": []})
 
-    app = web.Application()
-    app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+    async with serving(webhook) as url:
+        endpoint = EndpointConfig(url)
         with pytest.raises(aiohttp.ClientError):  # Rasa's own request gives up
-            await endpoint.request(json={})
+            await RASAS_REQUEST(endpoint, json={})
         calls.clear()
-        monkeypatch.setattr(
-            EndpointConfig,
-            "request",
-            keep_alive.sent_again_when_dropped(patching.original(EndpointConfig, "request")),
-        )
         assert await endpoint.request(json={}) == {"events": [], "responses": []}
         assert len(calls) == 2
-    finally:
-        await runner.cleanup()
 
 
-async def test_a_server_nobody_runs_is_not_called_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        EndpointConfig,
-        "request",
-        keep_alive.sent_again_when_dropped(patching.original(EndpointConfig, "request")),
-    )
+@pytest.mark.usefixtures("sent_again")
+async def test_a_server_nobody_runs_is_not_called_again() -> None:
     endpoint = EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook")
     with pytest.raises(aiohttp.ClientConnectorError):
         await endpoint.request(json={})

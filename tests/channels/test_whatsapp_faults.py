@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Type, TypeVar
 
+import pytest
 from rasa.core.channels.channel import UserMessage
 
 from bot.channels.whatsapp import WhatsAppInput
@@ -32,6 +34,24 @@ def _replica(fake: FakeTwilio, backend: Server, store: RedisStore) -> WhatsAppIn
     return channel
 
 
+H = TypeVar("H", bound=Harness)
+
+
+class Replicas:
+    """Replicas of the channel (each a Harness of some kind) sharing one Redis."""
+
+    def __init__(self, fake: FakeTwilio, backend: Server) -> None:
+        self.fake, self.backend, self.store = fake, backend, _redis_store()
+
+    def start(self, kind: Type[H]) -> H:
+        return kind(_replica(self.fake, self.backend, self.store))
+
+
+@pytest.fixture
+def replicas(fake: FakeTwilio, live_backend: Server) -> Replicas:
+    return Replicas(fake, live_backend)
+
+
 class Hanging(Harness):
     """A bot whose turn never ends: the process dies in the middle of it."""
 
@@ -53,54 +73,48 @@ class Hanging(Harness):
 
 
 async def test_a_message_whose_process_died_mid_turn_is_run_by_another_replica(
-    fake: FakeTwilio, live_backend: Server
+    replicas: Replicas,
 ) -> None:
-    store = _redis_store()
-    dying_channel = _replica(fake, live_backend, store)
-    dying = Hanging(dying_channel)
+    dying = replicas.start(Hanging)
     form = message_form(_sid(), body="lampu jalan mati di gang 3")
     assert (await dying.post(WEBHOOK, form)).status == 200
     await dying.started()
     dying.die()  # the process is gone
     await asyncio.sleep(0.05)
 
-    survivor_channel = _replica(fake, live_backend, store)
-    survivor = Harness(survivor_channel)
+    survivor = replicas.start(Harness)
     # Twilio's retry of the same message is not run twice...
     assert (await survivor.post(WEBHOOK, form)).status == 200
     await asyncio.sleep(0.1)
     assert survivor.received == []
     # ...but once the dead process's lease is over, a replica runs it.
     await asyncio.sleep(1.2)
-    assert await survivor_channel.recover(survivor._on_message) == 1
+    assert await survivor.channel.recover(survivor._on_message) == 1
     await survivor.settle(1)
     assert survivor.received[0].text == "lampu jalan mati di gang 3"
     # Done now: neither a retry nor another recovery runs it again.
-    assert await survivor_channel.recover(survivor._on_message) == 0
+    assert await survivor.channel.recover(survivor._on_message) == 0
     await survivor.post(WEBHOOK, form)
     await asyncio.sleep(0.1)
     assert len(survivor.received) == 1
 
 
 async def test_a_senders_next_message_waits_for_the_one_a_dead_replica_held(
-    fake: FakeTwilio, live_backend: Server
+    replicas: Replicas,
 ) -> None:
-    store = _redis_store()
-    dying_channel = _replica(fake, live_backend, store)
-    dying = Hanging(dying_channel)
-    survivor_channel = _replica(fake, live_backend, store)
-    survivor = Harness(survivor_channel)
+    dying = replicas.start(Hanging)
+    survivor = replicas.start(Harness)
     sender = "whatsapp:+6281233334444"
     await dying.post(WEBHOOK, message_form(_sid(), body="pertama", sender=sender))
     await dying.started()
     await survivor.post(WEBHOOK, message_form(_sid(), body="kedua", sender=sender))
     await asyncio.sleep(1.5)  # past the lease: the living process keeps renewing it
-    assert await survivor_channel.recover(survivor._on_message) == 0
+    assert await survivor.channel.recover(survivor._on_message) == 0
     assert survivor.received == []  # the second waits while the first runs
     dying.die()  # now the process is gone
     await asyncio.sleep(1.2)
     # The survivor runs the first one again, then the second, in that order.
-    assert await survivor_channel.recover(survivor._on_message) == 1
+    assert await survivor.channel.recover(survivor._on_message) == 1
     await survivor.settle(2)
     assert [m.text for m in survivor.received] == ["pertama", "kedua"]
 
@@ -116,22 +130,19 @@ class ChangingTheButtons(Hanging):
 
 
 async def test_a_message_run_again_means_what_it_meant_the_first_time(
-    fake: FakeTwilio, live_backend: Server
+    replicas: Replicas,
 ) -> None:
-    store = _redis_store()
-    dying_channel = _replica(fake, live_backend, store)
-    dying = ChangingTheButtons(dying_channel)
+    dying = replicas.start(ChangingTheButtons)
     sender = "whatsapp:+6281255556666"
     skip = [{"title": "Lewati", "payload": "/deny"}]  # the photo question's button
-    await dying_channel.state.remember_buttons(dying_channel.cipher.pseudonym(sender), skip)
+    await dying.channel.state.remember_buttons(dying.channel.cipher.pseudonym(sender), skip)
     await dying.post(WEBHOOK, message_form(_sid(), body="lewati", sender=sender))
     await dying.started()
     assert dying.received[0].text == "/deny"
     dying.die()
     await asyncio.sleep(1.2)
-    survivor_channel = _replica(fake, live_backend, store)
-    survivor = Harness(survivor_channel)
-    assert await survivor_channel.recover(survivor._on_message) == 1
+    survivor = replicas.start(Harness)
+    assert await survivor.channel.recover(survivor._on_message) == 1
     await survivor.settle(1)
     # Not read against the confirmation's buttons, which the first run sent.
     assert survivor.received[0].text == "/deny"
