@@ -221,11 +221,18 @@ def wait_for(processes: List[Process], timeout: float) -> None:
                 print(f"  {process.name} answers at {process.url}")
                 waiting.remove(process)
             elif not alive(process.pid):
-                raise SystemExit(f"{process.name} exited; see {process.log}")
+                raise SystemExit(f"{process.name} exited; {process.log} ends:\n{tail(process.log)}")
         if time.monotonic() > deadline:
             names = ", ".join(p.name for p in waiting)
             raise SystemExit(f"not answering after {timeout:.0f}s: {names}")
         time.sleep(0.5)
+
+
+def tail(log: str, lines: int = 30) -> str:
+    """The end of a log, so that a failed start says why where it is read (CI, a terminal)."""
+    with contextlib.suppress(OSError):
+        return "\n".join(Path(log).read_text(errors="replace").splitlines()[-lines:])
+    return "(no log)"
 
 
 def ensure_database(url: str) -> None:

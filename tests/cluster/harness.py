@@ -7,13 +7,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Set
 from urllib.parse import quote
 
 import redis
@@ -29,7 +30,7 @@ from tests.conftest import _create_postgres_database, _drop_postgres_database
 from tests.fake_twilio import PUBLIC, FakeTwilio
 from tests.model import trained_model
 from tests.rabbit import drop_queue, queue_name
-from tests.servers import PYTHON, REST_TOKEN, base_env, free_port
+from tests.servers import PYTHON, REST_TOKEN, base_env
 
 # Channel state, tracker store, lock store: none of the fault tests (12-14),
 # the soak (7-9) or make run-cluster (2-4) use them.
@@ -104,15 +105,31 @@ class Cluster:
 
 
 def _fronts() -> Dict[str, str]:
-    """Front ports whose replica ports (front + 1, front + 2) are free too."""
+    """Front ports whose replica ports (front + 1, front + 2) are free too.
+
+    Chosen below the kernel's ephemeral range: a port from that range can be
+    taken as the local end of a replica's own connection to PostgreSQL, Redis
+    or RabbitMQ in the seconds before the replica meant to listen on it binds.
+    """
+    low = _ephemeral_low()
+    taken: Set[int] = set()
     chosen: Dict[str, str] = {}
     for name in ("BACKEND", "RASA", "ACTIONS", "STATS"):
         while True:
-            port = free_port()
-            if port + 2 < 65535 and all(_free(p) for p in (port + 1, port + 2)):
+            port = random.randrange(low // 2, low - 3)
+            ports = {port, port + 1, port + 2}
+            if not ports & taken and all(_free(p) for p in ports):
+                taken |= ports
                 chosen[f"CLUSTER_{name}_PORT"] = str(port)
                 break
     return chosen
+
+
+def _ephemeral_low() -> int:
+    """The first port Linux hands out to outgoing connections (32768 by default)."""
+    with contextlib.suppress(OSError, ValueError):
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    return 32768
 
 
 def _free(port: int) -> bool:
