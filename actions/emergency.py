@@ -11,7 +11,6 @@ to call 112.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Text
@@ -100,11 +99,11 @@ class Emergency(Action):
     async def _file(self, tracker: Tracker, intent: str, place: Optional[places.Place]) -> Filed:
         """One incident per conversation: a later emergency message finds the same one."""
         earlier = tracker.get_slot("incident_key")
-        key = str(earlier) if earlier else new_key(tracker)
+        key = str(earlier) if earlier else latest.message_key(tracker)
         delivery = await self._create(tracker, key, intent, place)
         if earlier and delivery.incident and delivery.incident.state == RESOLVED:
             # An officer closed that one: this is a new emergency.
-            key = new_key(tracker)
+            key = latest.message_key(tracker)
             delivery = await self._create(tracker, key, intent, place)
         if place is None or not delivery.forwarded:
             return Filed(key, delivery, None)
@@ -227,20 +226,6 @@ def answered_place(tracker: Tracker) -> Optional[places.Place]:
     return places.from_entities(tracker) or (places.from_text(typed) if typed else None)
 
 
-def new_key(tracker: Tracker) -> str:
-    """The incident's idempotency key: the sender and the triggering message.
-
-    An action that Rasa runs again for the same message makes the same key,
-    so the backend returns the incident it already has. So does a WhatsApp
-    message run again after its replica died mid-turn: a new turn, stamped
-    anew, but the same message id (Twilio's MessageSid). Without an id, the
-    message's moment.
-    """
-    message = triggering(tracker)
-    raw = f"{tracker.sender_id}|{message.get('message_id') or message.get('timestamp')}"
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def _creation(
     tracker: Tracker, key: str, intent: str, place: Optional[places.Place]
 ) -> Dict[str, Any]:
@@ -254,7 +239,7 @@ def _creation(
         "text": _said(tracker),
         "location": location.data() if location else None,
         "transcript": transcript(tracker),
-        "received_at": moment(triggering(tracker)),
+        "received_at": moment(latest.user_event(tracker)),
     }
 
 
@@ -263,7 +248,7 @@ def _update(tracker: Tracker, kind: str, location: Optional[Location]) -> Dict[s
         "kind": kind,
         "text": _said(tracker) or None,
         "location": location.data() if location else None,
-        "at": moment(triggering(tracker)),
+        "at": moment(latest.user_event(tracker)),
     }
 
 
@@ -284,11 +269,6 @@ def transcript(tracker: Tracker) -> List[Dict[str, Any]]:
         {"who": e["event"], "text": clip(str(e["text"])), "at": moment(e)}
         for e in said[-TRANSCRIPT:]
     ]
-
-
-def triggering(tracker: Tracker) -> Dict[str, Any]:
-    """The user event this turn answers."""
-    return next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
 
 
 def moment(event: Dict[str, Any]) -> str:

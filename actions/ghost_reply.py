@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import incidents, latest, places, texts
-from actions.emergency import moment, new_key, transcript, triggering
+from actions.emergency import moment, transcript
 from actions.incidents import DELIVERED, QUEUED, Delivery, Job, Location, clip
 from actions.report import channel_of, contact_token
 from actions.settings import ActionSettings, get_settings
@@ -48,7 +48,7 @@ def followup_key(call: Optional[str], tracker: Tracker) -> str:
     it, as an emergency message does (actions/emergency.py)."""
     reference = NOT_IN_KEY.sub("-", str(call or "").strip())
     if not reference.strip("-"):
-        return new_key(tracker)
+        return latest.message_key(tracker)
     return (KEY_PREFIX + reference)[:MAX_KEY]
 
 
@@ -131,7 +131,7 @@ def creation(tracker: Tracker, key: str, reply: Dict[str, Any]) -> Dict[str, Any
         "text": said(reply),
         "location": place.data() if place else None,
         "transcript": transcript(tracker),
-        "received_at": moment(triggering(tracker)),
+        "received_at": moment(latest.user_event(tracker)),
     }
 
 

@@ -110,7 +110,8 @@ class SubmitStaffAnswer(Action):
         if not ticket or not isinstance(answer, dict):
             return reset
         try:
-            await TicketDialogueClient(self.settings).answer(ticket, answer)
+            keyed = {**answer, "key": latest.message_key(tracker)}
+            await TicketDialogueClient(self.settings).answer(ticket, keyed)
         except BackendUnavailable:
             # Not stored: the question stays open, and the citizen knows to send it again.
             dispatcher.utter_message(text=texts.ANSWER_NOT_SENT.format(ticket=ticket))

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional, Sequence, Tuple
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend import notify
+from backend.tables import ticket_events
 from backend.tickets import Event, announce, locked, record_event
 from lapor.timeutil import utcnow
 
@@ -58,12 +60,22 @@ async def ask(
 
 
 async def record_answer(
-    engine: AsyncEngine, service_request_id: str, answer: Answer, now: Optional[datetime] = None
-) -> None:
-    """The reporter's answer, into the ticket's thread; staff see it live."""
+    engine: AsyncEngine,
+    service_request_id: str,
+    answer: Answer,
+    now: Optional[datetime] = None,
+    key: Optional[str] = None,
+) -> bool:
+    """The reporter's answer, into the ticket's thread; staff see it live.
+
+    False when the answer with this idempotency `key` is in a thread already
+    (the action server posting it again): kept once."""
     when = now or utcnow()
     async with engine.begin() as conn:
+        # The ticket's row lock makes a second post of the same key wait for the first.
         ticket = await locked(conn, service_request_id, None)
+        if key and await _answered(conn, key):
+            return False
         await record_event(
             conn,
             ticket.id,
@@ -74,8 +86,15 @@ async def record_answer(
             ANSWER,
             media_url=answer.media_url,
             pin=answer.pin,
+            key=key,
         )
         await announce(conn, ticket, ANSWER)
+    return True
+
+
+async def _answered(conn: AsyncConnection, key: str) -> bool:
+    found = await conn.execute(select(ticket_events.c.id).where(ticket_events.c.key == key))
+    return found.first() is not None
 
 
 def waiting_question(events: Sequence[Event], now: datetime, wait: timedelta) -> Optional[Event]:

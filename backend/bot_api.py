@@ -31,6 +31,8 @@ class AnswerIn(BaseModel):
     media_url: Optional[constr(max_length=500)] = None  # type: ignore[valid-type]
     latitude: Optional[confloat(ge=-90, le=90)] = None  # type: ignore[valid-type]
     longitude: Optional[confloat(ge=-180, le=180)] = None  # type: ignore[valid-type]
+    # The sender and their message (actions/latest.py): a second post is kept once.
+    key: Optional[json_api.IdempotencyKey] = None  # type: ignore[valid-type]
 
     @root_validator(skip_on_failure=True)
     def _something(cls, values: Dict[str, Any]) -> Dict[str, Any]:
@@ -73,10 +75,11 @@ async def answer(request: Request, service_request_id: str) -> HTTPResponse:
         pin = (float(body.latitude), float(body.longitude))
     given = asking.Answer(text=body.text or None, media_url=body.media_url, pin=pin)
     try:
-        await asking.record_answer(ctx.engine, service_request_id[:32], given)
+        new = await asking.record_answer(ctx.engine, service_request_id[:32], given, key=body.key)
     except TicketNotFound:
         raise Open311Error.one(404, f"no ticket {service_request_id[:32]!r}") from None
-    return json({"service_request_id": service_request_id[:32], "recorded": True}, status=201)
+    status = 201 if new else 200  # 200: recorded already, by the post this one repeats
+    return json({"service_request_id": service_request_id[:32], "recorded": True}, status=status)
 
 
 @bp.post("/tickets/<service_request_id:str>/closure")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from typing import Any, List, Optional, Tuple, Type, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, constr
 from sanic.request import Request
 
 from backend.context import AppContext, context
@@ -17,6 +17,10 @@ from backend.errors import Open311Error
 from backend.inputs import header, text_problems
 
 Body = TypeVar("Body", bound=BaseModel)
+# The action server's idempotency keys (an incident's, an answer's): a hash or a call's id.
+IdempotencyKey = constr(
+    strip_whitespace=True, min_length=8, max_length=64, regex=r"^[A-Za-z0-9_.:-]+$"
+)
 
 
 def authorised(request: Request, key: Optional[str] = None) -> AppContext:

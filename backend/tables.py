@@ -104,7 +104,10 @@ ticket_events = Table(
     Column("media_url", Text),
     Column("lat", Float),
     Column("long", Float),
+    # The action server's idempotency key of a citizen's answer (one entry per message).
+    Column("key", String(64)),
     Index("ix_ticket_events_ticket_id_id", "ticket_id", "id"),
+    Index("ux_ticket_events_key", "key", unique=True),
     # The reporters' reopenings, counted per department by the monitoring figures.
     Index(
         "ix_ticket_events_reopen",

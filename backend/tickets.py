@@ -437,10 +437,12 @@ async def record_event(
     kind: str = "status",
     media_url: str | None = None,
     pin: Tuple[float, float] | None = None,
+    key: str | None = None,
 ) -> None:
     """One history entry, in the caller's transaction: a status move, or a
     transfer, merge or escalation (backend/routing.py, merging.py, deadlines.py),
-    or words with the citizen (backend/asking.py, closure.py)."""
+    or words with the citizen (backend/asking.py, closure.py); `key` an
+    answer's idempotency key."""
     await conn.execute(
         insert(ticket_events).values(
             ticket_id=ticket_id,
@@ -452,6 +454,7 @@ async def record_event(
             media_url=media_url,
             lat=pin[0] if pin else None,
             long=pin[1] if pin else None,
+            key=key,
         )
     )
     await conn.execute(

@@ -74,6 +74,7 @@ class Server:
     url: str
     process: subprocess.Popen
     log: Path
+    database_url: str = ""  # a backend's, for tests that look at what it stored
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -147,7 +148,9 @@ def start_backend(
             **(extra_env or {}),
         },
     )
-    return start("backend", [PYTHON, "-m", "backend", "serve"], port, env, log_dir, "/health")
+    server = start("backend", [PYTHON, "-m", "backend", "serve"], port, env, log_dir, "/health")
+    server.database_url = database_url
+    return server
 
 
 @contextmanager

@@ -26,7 +26,6 @@ from lapor import channels
 
 bp = Blueprint("emergency_api", url_prefix="/emergency/v1")
 
-Key = constr(strip_whitespace=True, min_length=8, max_length=64, regex=r"^[A-Za-z0-9_.:-]+$")
 MAX_MESSAGES = 50
 
 
@@ -49,7 +48,7 @@ class MessageIn(BaseModel):
 
 
 class IncidentIn(BaseModel):
-    key: Key  # type: ignore[valid-type]
+    key: json_api.IdempotencyKey  # type: ignore[valid-type]
     kind: constr(regex=r"^emergency_[a-z_]{1,40}$")  # type: ignore[valid-type]
     channel: constr(max_length=32) = channels.OTHER  # type: ignore[valid-type]
     conversation_id: constr(min_length=1, max_length=128)  # type: ignore[valid-type]

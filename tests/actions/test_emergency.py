@@ -20,7 +20,6 @@ from actions.emergency import (
     Emergency,
     EmergencyRecorded,
     ValidateEmergencyForm,
-    new_key,
 )
 from actions.incidents import IncidentQueue
 from actions.settings import ActionSettings
@@ -205,15 +204,3 @@ async def test_a_pin_outside_a_report_is_located_or_refused_honestly() -> None:
     )
     await LocationReceived().run(outside, t, domain())
     assert "di luar Kota Kediri" in outside.messages[0]["text"]
-
-
-def test_an_emergency_message_run_again_makes_the_same_incident_key() -> None:
-    first = tracker("ada kebakaran", "emergency_fire", sender_id="warga")
-    again = tracker("ada kebakaran", "emergency_fire", sender_id="warga")
-    # The same WhatsApp message run again by another replica: stamped anew.
-    for turn, stamp in ((first, 1.0), (again, 9.0)):
-        turn.events[-1].update(message_id="SM1", timestamp=stamp)
-    assert new_key(first) == new_key(again)
-    other = tracker("ada kebakaran", "emergency_fire", sender_id="warga")
-    other.events[-1].update(message_id="SM2", timestamp=1.0)
-    assert new_key(other) != new_key(first)

@@ -11,6 +11,7 @@ from typing import Any, Dict, List
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import create_engine, select
 
 from actions import texts
 from actions.backend_client import Open311Client
@@ -25,6 +26,8 @@ from actions.ticket_dialogue import (
     rating_of,
     verdict,
 )
+from backend.tables import ticket_events, tickets
+from lapor.db import sync_url
 from tests.actions.trackers import domain, slot_events, tracker
 from tests.servers import Server, free_port
 
@@ -135,6 +138,28 @@ async def test_the_answer_reaches_the_ticket_and_the_citizen_is_told(action_env:
     slots, _, said = await _run(SubmitStaffAnswer(), answer)
     assert said == [texts.ANSWER_SENT.format(ticket=ticket)]
     assert slots == {"answering_ticket": None, "staff_answer": None}
+
+
+async def test_an_answer_run_again_for_the_same_message_is_recorded_once(
+    action_env: Server,
+) -> None:
+    ticket = await _filed_ticket()
+    answer = {"answering_ticket": ticket, "staff_answer": {"text": "Tiang PJU-17"}}
+    t = tracker("Tiang PJU-17", "inform", slots=answer)
+    t.events[-1]["message_id"] = "SM-answer-1"
+    for _ in range(2):  # Rasa running the action again, or another replica the message
+        dispatcher = CollectingDispatcher()
+        await SubmitStaffAnswer().run(dispatcher, t, domain())
+        assert [m["text"] for m in dispatcher.messages] == [texts.ANSWER_SENT.format(ticket=ticket)]
+    engine = create_engine(sync_url(action_env.database_url), future=True)
+    with engine.connect() as conn:
+        notes = conn.execute(
+            select(ticket_events.c.note)
+            .join(tickets, tickets.c.id == ticket_events.c.ticket_id)
+            .where(tickets.c.service_request_id == ticket, ticket_events.c.kind == "answer")
+        ).scalars()
+        assert list(notes) == ["Tiang PJU-17"]
+    engine.dispose()
 
 
 async def test_a_backend_down_keeps_the_question_open(action_env: Server) -> None:

@@ -55,6 +55,19 @@ async def test_a_photo_and_a_pin_answer_are_kept_with_the_entry(
     assert (last.media_url, last.lat, last.long, last.note) == (photo, -7.8167, 112.012, None)
 
 
+async def test_an_answer_posted_again_with_its_key_is_kept_once(
+    app: Sanic, database_url: str
+) -> None:
+    light = await file_ticket(database_url)
+    number, key = light.service_request_id, "a" * 64
+    first = await post(app, f"{number}/answers", {"text": "Depan masjid", "key": key})
+    again = await post(app, f"{number}/answers", {"text": "Depan masjid", "key": key})
+    other = await post(app, f"{number}/answers", {"text": "Depan masjid", "key": "b" * 64})
+    assert [first.status, again.status, other.status] == [201, 200, 201]
+    answers = [e for e in await thread(database_url, light.id) if e.kind == asking.ANSWER]
+    assert [e.key for e in answers] == [key, "b" * 64]
+
+
 async def test_bad_answers_are_refused_and_nothing_is_recorded(
     app: Sanic, database_url: str
 ) -> None:
@@ -69,6 +82,7 @@ async def test_bad_answers_are_refused_and_nothing_is_recorded(
         (await post(app, f"{number}/answers", {"text": "a\x00b"}), 400),
         (await post(app, f"{number}/answers", ["not", "an", "object"]), 400),
         (await post(app, f"{number}/answers", {"media_url": "https://evil.example/x.jpg"}), 400),
+        (await post(app, f"{number}/answers", {"text": "x", "key": "kunci spasi"}), 400),
         (await post(app, "KDR-2026-999999/answers", {"text": "Depan masjid"}), 404),
     ]
     for response, status in refused:
