@@ -39,9 +39,16 @@ SHORT_FIELDS = {
 Form = Mapping[str, Sequence[str]]
 
 
+# Not the request's content: the client's key (rotated between retries), and the
+# reporter's sealed number, sealed anew each time (Fernet: a fresh IV), e.g. when
+# another Rasa replica runs the confirming message again after the first died.
+# The sender's pseudonym (account_id) still tells one reporter from another.
+NOT_CONTENT = ("api_key", "contact_token")
+
+
 def fingerprint(form: Form) -> str:
-    """Identifies a request's content (without the api_key) for idempotency."""
-    items = sorted((k, list(v)) for k, v in form.items() if k != "api_key")
+    """Identifies a request's content for idempotency."""
+    items = sorted((k, list(v)) for k, v in form.items() if k not in NOT_CONTENT)
     return hashlib.sha256(json.dumps(items, ensure_ascii=False).encode()).hexdigest()
 
 

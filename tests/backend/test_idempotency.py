@@ -5,6 +5,8 @@ import asyncio
 from sanic import Sanic
 
 from backend.forms import fingerprint
+from lapor.contact import ContactCipher
+from lapor.settings import DEVELOPMENT_CONTACT_KEY
 from tests.backend.helpers import count_rows, post_request, valid_form
 
 
@@ -58,3 +60,14 @@ def test_api_key_is_not_part_of_the_request_identity() -> None:
     form = {"service_code": ["road"], "description": ["lubang"], "address_string": ["x"]}
     assert fingerprint({**form, "api_key": ["old"]}) == fingerprint({**form, "api_key": ["new"]})
     assert fingerprint(form) != fingerprint({**form, "description": ["lain"]})
+
+
+def test_the_reporters_number_sealed_anew_is_the_same_request() -> None:
+    # Another replica running the confirming message again seals the number again.
+    cipher = ContactCipher(DEVELOPMENT_CONTACT_KEY.encode())
+    form = {"service_code": ["road"], "account_id": ["whatsapp:p-1"], "description": ["lubang"]}
+    first = {**form, "contact_token": [cipher.seal("+6281234567890")]}
+    again = {**form, "contact_token": [cipher.seal("+6281234567890")]}
+    assert first["contact_token"] != again["contact_token"]
+    assert fingerprint(first) == fingerprint(again)
+    assert fingerprint(first) != fingerprint({**first, "account_id": ["whatsapp:p-2"]})
