@@ -76,11 +76,7 @@ class SubmitReport(Action):
             return reset
         except BackendRejected as exc:
             logger.warning("backend refused a report: %s", exc)
-            message = (
-                texts.RATE_LIMITED
-                if exc.status == 429
-                else texts.REJECTED.format(reason="; ".join(exc.descriptions))
-            )
+            message = texts.RATE_LIMITED if exc.status == 429 else texts.REJECTED
             dispatcher.utter_message(text=message)
             return reset
         similar = tracker.get_slot("similar_ticket")

@@ -74,7 +74,11 @@ RATE_LIMITED = (
     "Silakan coba lagi nanti. Untuk keadaan darurat, segera telepon 112."
 )
 
-REJECTED = "Mohon maaf, laporan belum dapat dikirim: {reason}. Silakan ulangi laporan Bapak/Ibu."
+# The backend's reason is for developers (English, logged): not said to the citizen.
+REJECTED = (
+    "Mohon maaf, laporan Bapak/Ibu belum dapat kami terima karena isinya tidak sesuai "
+    "dengan yang dibutuhkan sistem. Silakan ulangi laporan Bapak/Ibu."
+)
 
 INCOMPLETE = "Mohon maaf, laporan belum lengkap (kategori, lokasi dan keterangan wajib diisi)."
 

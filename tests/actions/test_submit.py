@@ -7,6 +7,7 @@ import aiohttp
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import texts
 from actions.backend_client import Open311Client
 from actions.outbox import Outbox
 from actions.report import SKIPPED
@@ -121,6 +122,19 @@ async def test_unreachable_backend_keeps_the_report_and_files_it_later(
     stored = await _public_ticket(action_env, ticket)
     assert stored["description"] == REPORT["description"]
     await outbox.close()
+
+
+async def test_a_refused_report_is_told_in_indonesian_and_nothing_is_filed(
+    action_env: Server,
+) -> None:
+    sender = _sender()
+    await _submit(REPORT, sender)
+    # The same form start (the same key) with other words: the backend's 409.
+    changed = {**REPORT, "description": "lampu jalan di gang 4 mati"}
+    events, messages = await _submit(changed, sender)
+    assert "last_ticket" not in slot_events(events)
+    assert messages == [texts.REJECTED]
+    assert "Idempotency" not in messages[0]
 
 
 async def test_rate_limit_is_explained(action_env: Server) -> None:
