@@ -14,6 +14,14 @@ Two changes to Rasa's in-memory (`make run`) and Redis (production) stores:
   started a new one (the in-memory store already does this). The earlier
   sessions are not lost: every event went through the event broker into the
   backend's conversation log (docs/pipeline.md), which the console reads.
+- **A save returns once RabbitMQ has the events.** Rasa's pika broker
+  publishes in a background task: a turn finished, answered and marked done
+  before its events reached RabbitMQ, and a replica killed in those
+  milliseconds lost them from the conversation log (make test-cluster's kill
+  test saw it). The Redis store stores the turn, then publishes it and waits
+  for the broker's publisher confirms (a few ms); a turn stored but perhaps
+  not published is published again by whichever replica finds its message
+  unfinished (turn_published_again, bot/channels/whatsapp.py).
 
 endpoints.yml and endpoints.production.yml name these classes; their keys are
 those of Rasa's `in_memory` and `redis` stores.
@@ -21,14 +29,29 @@ those of Rasa's `in_memory` and `redis` stores.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from typing import Any, Optional, Text
+import logging
+from typing import Any, List, Optional, Text
 
-from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore, TrackerStore
+from rasa.core.tracker_store import (
+    InMemoryTrackerStore,
+    RedisTrackerStore,
+    TrackerEventDiffEngine,
+    TrackerStore,
+)
+from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
 
 # The number of a tracker object's events that are stored (set on the object).
 STORED = "_lapor_stored_events"
+# How long a save waits for RabbitMQ to confirm a turn's events (normally a few
+# milliseconds). A broker that is blocked or reconnecting does not hold the
+# citizen's answer longer: the publish goes on, and Rasa keeps and resends
+# what fails.
+CONFIRM_SECONDS = 2.0
 
 
 class _PublishesWhatIsNew(TrackerStore):
@@ -41,13 +64,24 @@ class _PublishesWhatIsNew(TrackerStore):
         return tracker
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        if self.event_broker is not None:
+            await self.publish(tracker.sender_id, await self.new_events(tracker))
+
+    async def new_events(self, tracker: DialogueStateTracker) -> List[Event]:
+        """The tracker's events that are not stored yet."""
         stored: Any = getattr(tracker, STORED, None)
-        if self.event_broker is None or stored is None:
+        if stored is None:
             # A tracker this store did not hand out: Rasa's way (load and compare).
-            await super().stream_events(tracker)
+            old = await self.retrieve(tracker.sender_id)
+            return list(TrackerEventDiffEngine.event_difference(old, tracker))
+        return list(itertools.islice(tracker.events, stored, len(tracker.events)))
+
+    async def publish(self, sender_id: Text, events: List[Event]) -> None:
+        """`events` to the event broker, returning once it has them."""
+        if self.event_broker is None or not events:
             return
-        new = list(itertools.islice(tracker.events, stored, len(tracker.events)))
-        await self._stream_new_events(self.event_broker, new, tracker.sender_id)
+        await self._stream_new_events(self.event_broker, events, sender_id)
+        await confirmed(self.event_broker)
 
     @staticmethod
     def _saved(tracker: DialogueStateTracker) -> None:
@@ -66,10 +100,63 @@ class LatestSessionRedisTrackerStore(_PublishesWhatIsNew, RedisTrackerStore):
     """endpoints.production.yml: conversations every Rasa replica shares."""
 
     async def save(self, tracker: DialogueStateTracker, timeout: Optional[float] = None) -> None:
-        await self.stream_events(tracker)
+        new = await self.new_events(tracker) if self.event_broker is not None else []
         self.red.set(
             self.key_prefix + tracker.sender_id,
             self.serialise_tracker(tracker),
             ex=timeout or self.record_exp,
         )
+        # Published once stored: a replica that dies in between (the wait for
+        # RabbitMQ lets other turns run) leaves a turn another replica finds
+        # stored and publishes again (turn_published_again), instead of one
+        # published but not stored, which it would run, and answer, again.
+        await self.publish(tracker.sender_id, new)
         self._saved(tracker)
+
+
+async def turn_published_again(store: TrackerStore, sender_id: Text, message_id: Text) -> bool:
+    """Whether the turn of the message `message_id` is stored; if so, its events
+    (that message and everything after it) are published again.
+
+    For a message whose replica died after storing its turn but before the
+    channel marked it done: it was answered (Rasa sends each reply as its
+    action runs, before the save), and what may not have reached the
+    conversation log goes now. The log keeps an event once (its event_key:
+    the same event publishes the same body), so repeats are no-ops.
+    """
+    tracker = await store.retrieve(sender_id)
+    events = list(tracker.events) if tracker is not None else []
+    start = next(
+        (
+            i
+            for i, event in enumerate(events)
+            if isinstance(event, UserUttered) and event.message_id == message_id
+        ),
+        None,
+    )
+    if start is None:
+        return False
+    if store.event_broker is not None:
+        await store._stream_new_events(store.event_broker, events[start:], sender_id)
+        await confirmed(store.event_broker)
+    return True
+
+
+async def confirmed(broker: Any) -> None:
+    """Waits (at most CONFIRM_SECONDS) until what `broker` was given is published.
+
+    Rasa 3.6's PikaEventBroker keeps its publishing tasks in
+    `_background_tasks`; each ends when RabbitMQ confirms the persistent
+    message (aio-pika opens the channel with publisher confirms). Other
+    brokers have none: the SQL one writes its own queue (bot/event_broker.py).
+    """
+    pending = [task for task in getattr(broker, "_background_tasks", ()) if not task.done()]
+    if not pending:
+        return
+    _, late = await asyncio.wait(pending, timeout=CONFIRM_SECONDS)
+    if late:
+        logger.warning(
+            "RabbitMQ has not confirmed %d events after %.0f s; the turn goes on",
+            len(late),
+            CONFIRM_SECONDS,
+        )

@@ -11,16 +11,20 @@ from typing import Any, Dict, List
 import pytest
 import redis
 from rasa.core.brokers.broker import EventBroker
+from rasa.core.brokers.pika import PikaEventBroker
 from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
+from backend.pipeline.events import event_key
 from bot.__main__ import broker_environment
 from bot.settings import BotSettings
-from bot.tracker_store import InMemoryStore, LatestSessionRedisTrackerStore
+from bot.tracker_store import InMemoryStore, LatestSessionRedisTrackerStore, turn_published_again
 from lapor.paths import REPO_ROOT
+from tests.rabbit import delete_queue, queue_name
+from tests.test_pipeline_e2e import queue_length
 
 DOMAIN = Domain.load(str(REPO_ROOT / "bot" / "domain"))
 
@@ -124,3 +128,46 @@ async def test_each_event_is_published_once_without_loading_the_tracker_again(
 def test_make_runs_endpoints_name_the_in_memory_store(endpoint_env: None) -> None:
     config = read_endpoint_config(str(REPO_ROOT / "endpoints.yml"), "tracker_store")
     assert isinstance(TrackerStore.create(config, DOMAIN), InMemoryStore)
+
+
+async def test_a_replica_killed_right_after_a_save_has_published_its_events(
+    store: LatestSessionRedisTrackerStore,
+) -> None:
+    queue = queue_name("test_confirmed")
+    broker = PikaEventBroker(
+        "localhost", "guest", "guest", queues=[queue], exchange_name=f"{queue}_x"
+    )
+    await broker.connect()
+    store.event_broker = broker
+    try:
+        tracker = DialogueStateTracker.from_events("warga", _session("lampu mati"))
+        await store.save(tracker)
+        # SIGKILL now: whatever Rasa's broker still had to send never goes.
+        for task in list(broker._background_tasks):
+            task.cancel()
+        assert await queue_length(queue) == len(tracker.events)
+    finally:
+        await broker.close()
+        await delete_queue(queue, exchange=f"{queue}_x")
+        redis.Redis(host="127.0.0.1").delete(store.key_prefix + "warga")
+
+
+async def test_a_stored_turn_is_published_again_exactly_as_it_was() -> None:
+    broker = _Broker()
+    store = InMemoryStore(DOMAIN, broker)
+    tracker = await store.get_or_create_tracker("warga")
+    tracker.update(UserUttered("lampu mati", message_id="SM1"))
+    await store.save(tracker)
+    turn = await store.retrieve("warga")
+    assert turn is not None
+    turn.update(UserUttered("lewati", message_id="SM2"))
+    turn.update(ActionExecuted("action_listen"))
+    await store.save(turn)
+    first = [event_key(body) for body in broker.published]
+    broker.published.clear()
+
+    assert await turn_published_again(store, "warga", "SM2")
+    # The same bodies: the conversation log stores each once (its event_key).
+    assert [event_key(body) for body in broker.published] == first[-2:]
+    assert not await turn_published_again(store, "warga", "SM-never-seen")
+    assert not await turn_published_again(store, "nobody", "SM1")
