@@ -21,6 +21,7 @@ import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.core.tracker_store import TrackerStore
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -29,6 +30,7 @@ from bot.channels import commands, inbound
 from bot.channels.identity import seal_message
 from bot.channels.media import BackendMedia, MediaRefused, MediaStoreError
 from bot.settings import BotSettings, get_settings
+from bot.tracker_store import turn_published_again
 from lapor import audio, channels
 from lapor.contact import ContactCipher
 from lapor.outbound import Button, Message, Recipient
@@ -162,6 +164,9 @@ class WhatsAppInput(InputChannel):
         self.output = WhatsAppOutput(WhatsAppChannel(TwilioClient(config), state, self.cipher))
         self._tasks: set[asyncio.Task] = set()
         self._recovery: Optional[asyncio.Task] = None
+        # Rasa's tracker store once the server runs (its agent's: a new model
+        # brings a new agent): tells a stranded message whose turn was saved.
+        self.trackers: Callable[[], Optional[TrackerStore]] = lambda: None
 
     def get_output_channel(self) -> OutputChannel:
         return self.output
@@ -189,6 +194,7 @@ class WhatsAppInput(InputChannel):
 
         @bp.listener("after_server_start")
         async def _recover(app: Any, _loop: Any) -> None:
+            self.trackers = lambda: getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
             # Kept apart from the turn tasks: it runs for the server's life.
             self._recovery = asyncio.ensure_future(self._recover_forever(on_new_message))
 
@@ -251,12 +257,35 @@ class WhatsAppInput(InputChannel):
             await self.state.not_noticed(conversation)
 
     async def recover(self, on_new_message: OnNewMessage) -> int:
-        """Runs the accepted messages whose process died before their turn ended."""
-        stranded = await self.state.stranded(older_than=self.state.lease_ttl)
-        for sid, form in stranded:
+        """Runs the accepted messages whose process died before their turn ended;
+        the number run again."""
+        run = 0
+        for sid, form in await self.state.stranded(older_than=self.state.lease_ttl):
+            received = inbound.parse(form)
+            if await self._saved(received):
+                # Died between saving the turn and marking it done: its
+                # replies went out before the save (Rasa sends them as each
+                # action runs), so running it again would answer it twice.
+                logger.warning("WhatsApp message %s was answered before its process died", sid)
+                await self.state.done(sid, received.sender)
+                continue
             logger.warning("WhatsApp message %s was not finished; running it again", sid)
-            self._start(self._handle(inbound.parse(form), on_new_message))
-        return len(stranded)
+            self._start(self._handle(received, on_new_message))
+            run += 1
+        return run
+
+    async def _saved(self, received: inbound.Inbound) -> bool:
+        """Whether the message's turn is in its conversation's stored tracker
+        (and then published again, in case the dead replica had not)."""
+        store = self.trackers()
+        if store is None:
+            return False
+        conversation = self.cipher.pseudonym(received.sender)
+        try:
+            return await turn_published_again(store, conversation, received.message_sid)
+        except Exception as exc:  # unknown: run it again rather than lose it
+            logger.warning("tracker store unavailable, message run again: %r", exc)
+            return False
 
     async def _recover_forever(self, on_new_message: OnNewMessage) -> None:
         while True:

@@ -8,6 +8,10 @@ from typing import Type, TypeVar
 
 import pytest
 from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.channels.whatsapp import WhatsAppInput
 from lapor.whatsapp.state import ChannelState, RedisStore
@@ -146,6 +150,45 @@ async def test_a_message_run_again_means_what_it_meant_the_first_time(
     await survivor.settle(1)
     # Not read against the confirmation's buttons, which the first run sent.
     assert survivor.received[0].text == "/deny"
+
+
+class SavedThenDied(Hanging):
+    """Its turn reaches Rasa's tracker store (replies sent), then the process
+    dies before marking the message done."""
+
+    def __init__(self, channel: WhatsAppInput, trackers: InMemoryTrackerStore) -> None:
+        super().__init__(channel)
+        self.trackers = trackers
+
+    async def _on_message(self, message: UserMessage) -> None:
+        self.received.append(message)
+        said = UserUttered(message.text, message_id=message.message_id)
+        await self.trackers.save(DialogueStateTracker.from_events(message.sender_id, [said]))
+        await asyncio.Event().wait()
+
+
+async def test_a_message_answered_before_its_process_died_is_not_answered_again(
+    replicas: Replicas,
+) -> None:
+    trackers = InMemoryTrackerStore(Domain.empty())
+    saved = SavedThenDied(_replica(replicas.fake, replicas.backend, replicas.store), trackers)
+    cut_short = replicas.start(Hanging)  # died mid-turn: nothing saved
+    await saved.post(WEBHOOK, message_form(_sid(), body="sudah dijawab", sender="whatsapp:+62811"))
+    await cut_short.post(WEBHOOK, message_form(_sid(), body="belum", sender="whatsapp:+62822"))
+    await saved.started()
+    await cut_short.started()
+    saved.die()
+    cut_short.die()
+    await asyncio.sleep(1.2)
+    survivor = replicas.start(Harness)
+    survivor.channel.trackers = lambda: trackers  # the replicas' shared tracker store
+    assert await survivor.channel.recover(survivor._on_message) == 1
+    await survivor.settle(1)
+    assert [m.text for m in survivor.received] == ["belum"]
+    # The answered one is done: neither recovered nor taken from a retry again.
+    await asyncio.sleep(1.2)
+    assert await survivor.channel.recover(survivor._on_message) == 0
+    assert len(survivor.received) == 1
 
 
 async def test_a_finished_turn_leaves_nothing_to_recover(
