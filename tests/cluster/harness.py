@@ -36,6 +36,7 @@ from tests.servers import PYTHON, REST_TOKEN, base_env
 # the soak (7-9) or make run-cluster (2-4) use them.
 REDIS_DBS = (10, 11, 15)
 RASA_TOKEN = "dev-rasa-token"
+EXTERNAL = "EXTERNAL: "  # how Rasa writes an intent triggered through its API
 CIPHER = ContactCipher(DEVELOPMENT_CONTACT_KEY.encode())
 
 
@@ -79,7 +80,8 @@ class Cluster:
             return list(conn.execute(query))
 
     def stored_user_messages(self, phone: str) -> List[str]:
-        """The citizen's messages as the pipeline stored them, in order."""
+        """The citizen's messages as the pipeline stored them, in order (not the
+        intents the action server triggered: a report the outbox filed later)."""
         key = CIPHER.pseudonym(f"whatsapp:{phone}")
         query = (
             select(conversation_events.c.text)
@@ -88,7 +90,8 @@ class Cluster:
             .order_by(conversation_events.c.at, conversation_events.c.id)
         )
         with self.engine.connect() as conn:
-            return [str(row.text) for row in conn.execute(query)]
+            texts = [str(row.text) for row in conn.execute(query)]
+        return [text for text in texts if not text.startswith(EXTERNAL)]
 
     def tracker_user_messages(self, phone: str) -> List[str]:
         """The citizen's messages in Rasa's tracker (read through HAProxy)."""
@@ -97,7 +100,8 @@ class Cluster:
         url = f"{self.rasa_url}/conversations/{key}/tracker?token={RASA_TOKEN}"
         with urllib.request.urlopen(url, timeout=30) as response:
             events = json.loads(response.read())["events"]
-        return [e.get("text") or "" for e in events if e["event"] == "user"]
+        texts = [e.get("text") or "" for e in events if e["event"] == "user"]
+        return [text for text in texts if not text.startswith(EXTERNAL)]
 
     def ticket_count(self) -> int:
         with self.engine.connect() as conn:

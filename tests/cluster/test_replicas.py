@@ -53,6 +53,9 @@ def test_one_conversation_over_both_rasa_replicas_keeps_its_order_and_is_answere
     # The channel turns a numbered choice into its button's payload: "1" is
     # "Ya, kirim" only if the confirmation was shown before it was read.
     understood = [messages[0], "/deny", "/affirm"]
+    # The reply goes out as the turn's action runs, a few ms before Rasa saves the turn.
+    with contextlib.suppress(AssertionError):  # the assertion below shows the difference
+        wait_until(lambda: cluster.tracker_user_messages(citizen.number) == understood, 10, "")
     assert cluster.tracker_user_messages(citizen.number) == understood
     (ticket,) = cluster.tickets_of_phone(citizen.number)
     heard = citizen.heard()
