@@ -65,7 +65,7 @@ class _PublishesWhatIsNew(TrackerStore):
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         if self.event_broker is not None:
-            await self.publish(tracker.sender_id, await self.new_events(tracker))
+            await publish(self, tracker.sender_id, await self.new_events(tracker))
 
     async def new_events(self, tracker: DialogueStateTracker) -> List[Event]:
         """The tracker's events that are not stored yet."""
@@ -75,13 +75,6 @@ class _PublishesWhatIsNew(TrackerStore):
             old = await self.retrieve(tracker.sender_id)
             return list(TrackerEventDiffEngine.event_difference(old, tracker))
         return list(itertools.islice(tracker.events, stored, len(tracker.events)))
-
-    async def publish(self, sender_id: Text, events: List[Event]) -> None:
-        """`events` to the event broker, returning once it has them."""
-        if self.event_broker is None or not events:
-            return
-        await self._stream_new_events(self.event_broker, events, sender_id)
-        await confirmed(self.event_broker)
 
     @staticmethod
     def _saved(tracker: DialogueStateTracker) -> None:
@@ -110,7 +103,7 @@ class LatestSessionRedisTrackerStore(_PublishesWhatIsNew, RedisTrackerStore):
         # RabbitMQ lets other turns run) leaves a turn another replica finds
         # stored and publishes again (turn_published_again), instead of one
         # published but not stored, which it would run, and answer, again.
-        await self.publish(tracker.sender_id, new)
+        await publish(self, tracker.sender_id, new)
         self._saved(tracker)
 
 
@@ -136,10 +129,16 @@ async def turn_published_again(store: TrackerStore, sender_id: Text, message_id:
     )
     if start is None:
         return False
-    if store.event_broker is not None:
-        await store._stream_new_events(store.event_broker, events[start:], sender_id)
-        await confirmed(store.event_broker)
+    await publish(store, sender_id, events[start:])
     return True
+
+
+async def publish(store: TrackerStore, sender_id: Text, events: List[Event]) -> None:
+    """`events` to the store's event broker, returning once it has them."""
+    if store.event_broker is None or not events:
+        return
+    await store._stream_new_events(store.event_broker, events, sender_id)
+    await confirmed(store.event_broker)
 
 
 async def confirmed(broker: Any) -> None:

@@ -172,8 +172,8 @@ class RedisStore:
         await self._redis.delete(*(self._prefix + key for key in keys))
 
     async def admit(self, sid: str, form: str, order: str, lease_ttl: int) -> bool:
-        keys = [f"{self._prefix}{name}" for name in (f"done:{sid}", f"inbox:{sid}")]
-        keys += [f"{self._prefix}{name}" for name in (f"lease:{sid}", order, INBOX)]
+        names = (f"done:{sid}", f"inbox:{sid}", f"lease:{sid}", order, INBOX)
+        keys = [self._prefix + name for name in names]
         args = [sid, form, SEEN_TTL, lease_ttl, time.time()]
         return bool(await self._admit(keys=keys, args=args))
 

@@ -90,8 +90,7 @@ class Cluster:
             .order_by(conversation_events.c.at, conversation_events.c.id)
         )
         with self.engine.connect() as conn:
-            texts = [str(row.text) for row in conn.execute(query)]
-        return [text for text in texts if not text.startswith(EXTERNAL)]
+            return typed([str(row.text) for row in conn.execute(query)])
 
     def tracker_user_messages(self, phone: str) -> List[str]:
         """The citizen's messages in Rasa's tracker (read through HAProxy)."""
@@ -100,12 +99,16 @@ class Cluster:
         url = f"{self.rasa_url}/conversations/{key}/tracker?token={RASA_TOKEN}"
         with urllib.request.urlopen(url, timeout=30) as response:
             events = json.loads(response.read())["events"]
-        texts = [e.get("text") or "" for e in events if e["event"] == "user"]
-        return [text for text in texts if not text.startswith(EXTERNAL)]
+        return typed([e.get("text") or "" for e in events if e["event"] == "user"])
 
     def ticket_count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(tickets)).scalar_one())
+
+
+def typed(texts: List[str]) -> List[str]:
+    """What the citizen sent, without the intents the action server triggered."""
+    return [text for text in texts if not text.startswith(EXTERNAL)]
 
 
 def _fronts() -> Dict[str, str]:
